@@ -1,0 +1,54 @@
+# Elements of Convolutional Neural Networks: the commands the README shows.
+#   make setup    create or update .venv/ from requirements.txt (near-instant when up to date)
+#   make test     setup, then unit tests and nbval over every notebook and lab
+#   make lab      setup, then JupyterLab at the course
+#   make refresh  re-execute notebooks in place in a fresh kernel (NB=notebooks/00_....ipynb for one)
+#   make bench    per-notebook wall time and peak memory, written to build/bench/
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-done
+
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+# Lab notebooks that nbval executes (the solution versions; see labs/README.md).
+LAB_NOTEBOOKS := $(sort $(wildcard labs/*/solution/*.ipynb))
+NB ?= $(NOTEBOOKS)
+
+NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+               --nbval-cell-timeout 600 -p no:cacheprovider
+
+.PHONY: setup test unit nbval lab refresh bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml config/ipython_kernel_config.py
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	mkdir -p $(VENV)/etc/ipython
+	cp config/ipython_kernel_config.py $(VENV)/etc/ipython/ipython_kernel_config.py
+	touch $@
+
+test: setup
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory nbval
+
+unit: setup
+	$(PY) -m pytest tests -p no:cacheprovider
+
+nbval: setup
+	$(PY) -m pytest $(NBVAL_FLAGS) $(NOTEBOOKS) $(LAB_NOTEBOOKS)
+
+lab: setup
+	$(PY) -m jupyter lab --ServerApp.root_dir="$(CURDIR)"
+
+refresh: setup
+	$(PY) tools/refresh.py $(NB)
+
+bench: setup
+	$(PY) tools/bench.py --out build/bench $(NB)
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,143 @@
+"""Asserting the lecture's claims with the measured numbers in the message.
+
+A notebook cell that checks claim Cnn of ../shared/CLAIMS.md carries the comment
+`# claim Cnn` and ends with one of these calls. On success it prints one line,
+`Claim C06 holds: gradient ratio 0.0123 < 0.1`, which nbval compares on every run, so
+values passed in should be deterministic (rounded where the last digits are noise). On
+failure it raises `ClaimFailed` (an `AssertionError`):
+
+    ClaimFailed: Claim C06 failed: gradient ratio 0.8 >= 0.1
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+
+from utils import validation
+
+_CLAIM_ID = re.compile(r"^C\d\d$")
+
+
+class ClaimFailed(AssertionError):
+    """A lecture claim that the measurement did not support."""
+
+
+def _format(value) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value == 0 or math.isnan(value) or math.isinf(value):
+            return str(value)
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _number(name: str, value, *, finite: bool = False) -> float:
+    """A real number from Python, NumPy or TensorFlow scalars. A measured value may be NaN or
+    infinite (a diverged run): the claim then fails with that value in its message."""
+    if hasattr(value, "numpy") and callable(value.numpy):
+        value = value.numpy()
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "size", 1) == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if finite and not math.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value}")
+    return value
+
+
+def _finish(claim_id: str, holds: bool, success: str, failure: str) -> None:
+    if not isinstance(claim_id, str) or not _CLAIM_ID.match(claim_id):
+        raise ValueError(f"claim_id: expected an id like 'C06', got {claim_id!r}")
+    if not holds:
+        raise ClaimFailed(f"Claim {claim_id} failed: {failure}")
+    print(f"Claim {claim_id} holds: {success}")
+
+
+def check(claim_id: str, holds: bool, measured: str) -> None:
+    """The general form: `holds` is the verdict, `measured` says what was measured.
+
+    check("C23", identical, f"{identical_units}/{units} hidden units identical after training")
+    """
+    if hasattr(holds, "item") and callable(holds.item):
+        holds = holds.item()
+    if not isinstance(holds, bool):
+        raise TypeError(f"holds: expected a bool, got {type(holds).__name__}")
+    if not isinstance(measured, str) or not measured:
+        raise TypeError("measured: expected a non-empty string describing the measurement")
+    _finish(claim_id, holds, measured, measured)
+
+
+def less(claim_id: str, name: str, value, bound) -> None:
+    """Claim that `value < bound`."""
+    value, bound = _number("value", value), _number("bound", bound, finite=True)
+    _finish(claim_id, value < bound, f"{name} {_format(value)} < {_format(bound)}",
+            f"{name} {_format(value)} >= {_format(bound)}")
+
+
+def greater(claim_id: str, name: str, value, bound) -> None:
+    """Claim that `value > bound`."""
+    value, bound = _number("value", value), _number("bound", bound, finite=True)
+    _finish(claim_id, value > bound, f"{name} {_format(value)} > {_format(bound)}",
+            f"{name} {_format(value)} <= {_format(bound)}")
+
+
+def at_least(claim_id: str, name: str, value, bound) -> None:
+    """Claim that `value >= bound`."""
+    value, bound = _number("value", value), _number("bound", bound, finite=True)
+    _finish(claim_id, value >= bound, f"{name} {_format(value)} >= {_format(bound)}",
+            f"{name} {_format(value)} < {_format(bound)}")
+
+
+def between(claim_id: str, name: str, value, low, high) -> None:
+    """Claim that `low <= value <= high`."""
+    value, low, high = _number("value", value), _number("low", low, finite=True), _number("high", high, finite=True)
+    if low > high:
+        raise ValueError(f"low, high: expected low <= high, got {low} > {high}")
+    _finish(claim_id, low <= value <= high,
+            f"{name} {_format(value)} in [{_format(low)}, {_format(high)}]",
+            f"{name} {_format(value)} outside [{_format(low)}, {_format(high)}]")
+
+
+def close(claim_id: str, name: str, value, target, *, rtol: float = 0.0, atol: float = 0.0) -> None:
+    """Claim that |value - target| <= atol + rtol * |target|."""
+    value, target = _number("value", value), _number("target", target, finite=True)
+    rtol = validation.as_float("rtol", rtol, minimum=0)
+    atol = validation.as_float("atol", atol, minimum=0)
+    if rtol == 0 and atol == 0:
+        raise ValueError("rtol, atol: give a tolerance (use equal() for exact equality)")
+    tolerance = atol + rtol * abs(target)
+    error = abs(value - target)
+    _finish(claim_id, error <= tolerance,
+            f"{name} {_format(value)} within {_format(tolerance)} of {_format(target)}",
+            f"{name} {_format(value)} differs from {_format(target)} by {_format(error)} > {_format(tolerance)}")
+
+
+def equal(claim_id: str, name: str, value, expected) -> None:
+    """Claim exact equality (counts, shapes, parameter numbers)."""
+    _finish(claim_id, value == expected, f"{name} {_format(value)} == {_format(expected)}",
+            f"{name} {_format(value)} != {_format(expected)}")
+
+
+def fraction(claim_id: str, name: str, successes: int, trials: int, *, at_least_fraction: float = 0.5,
+             strict: bool = True) -> None:
+    """Claim for stochastic effects: the effect held in more than (or at least) a fraction of seeds.
+
+    fraction("C15", "seeds where augmentation raised val accuracy", 4, 5)
+    prints `... 4/5 > 0.5 of trials`.
+    """
+    successes = validation.as_int("successes", successes, minimum=0)
+    trials = validation.as_int("trials", trials, minimum=1)
+    if successes > trials:
+        raise ValueError(f"successes: expected <= trials={trials}, got {successes}")
+    share = validation.as_fraction("at_least_fraction", at_least_fraction, allow_one=True)
+    observed = successes / trials
+    holds = observed > share if strict else observed >= share
+    relation = ">" if strict else ">="
+    _finish(claim_id, holds, f"{name} {successes}/{trials} {relation} {_format(share)} of trials",
+            f"{name} {successes}/{trials} not {relation} {_format(share)} of trials")

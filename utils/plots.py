@@ -1,0 +1,180 @@
+"""Figures for lecture cells, so a cell shows one call instead of forty lines of matplotlib.
+
+Every function returns the matplotlib Figure. In a notebook, end the line with `;` so the
+figure is shown once (by the inline backend) and its repr is not printed. Figures are
+small (modest dpi) to keep notebook diffs small.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+import numpy as np
+
+from utils import validation
+
+matplotlib.rcParams.update({"figure.dpi": 72, "savefig.dpi": 72, "font.size": 9})
+
+
+def _pyplot():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _to_display(image: np.ndarray) -> tuple[np.ndarray, str | None]:
+    if image.shape[-1] == 1:
+        return image[..., 0], "gray"
+    return image, None
+
+
+def image_grid(images, labels=None, *, class_names=None, predictions=None, num_columns: int = 8,
+               title: str | None = None, value_range=(0.0, 1.0), size: float = 1.2):
+    """A grid of images [N, H, W, C] (C = 1 or 3), optionally captioned with labels.
+
+    labels: [N] class ids (or strings) shown above each image.
+    predictions: [N] predicted class ids; a wrong prediction is captioned in red.
+    value_range: (low, high) mapped to black and white; values outside are clipped.
+    """
+    images = validation.as_images("images", images, channels=(1, 3))
+    count = len(images)
+    if count == 0:
+        raise ValueError("images: expected at least one image, got 0")
+    num_columns = validation.as_int("num_columns", num_columns, minimum=1)
+    low, high = (validation.as_float("value_range[0]", value_range[0]),
+                 validation.as_float("value_range[1]", value_range[1]))
+    if high <= low:
+        raise ValueError(f"value_range: expected low < high, got {value_range!r}")
+    if labels is not None and len(labels) != count:
+        raise ValueError(f"labels: expected {count} labels to match images, got {len(labels)}")
+    if predictions is not None and len(predictions) != count:
+        raise ValueError(f"predictions: expected {count} predictions to match images, got {len(predictions)}")
+
+    def name(value):
+        if class_names is not None and not isinstance(value, str):
+            return str(class_names[int(value)])
+        return str(value)
+
+    plt = _pyplot()
+    columns = min(num_columns, count)
+    rows = math.ceil(count / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + (0.3 if title else 0)),
+                             squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index >= count:
+            continue
+        shown, cmap = _to_display(np.clip((images[index] - low) / (high - low), 0, 1))
+        ax.imshow(shown, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+        caption, colour = "", "black"
+        if labels is not None:
+            caption = name(labels[index])
+        if predictions is not None:
+            guess = name(predictions[index])
+            if labels is not None and guess != caption:
+                caption, colour = f"{guess}\n(true: {caption})", "red"
+            else:
+                caption = guess
+        if caption:
+            ax.set_title(caption, fontsize=7, color=colour)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(histories, *, metrics=("loss",), title: str | None = None, log_scale: bool = False):
+    """Training curves of one or several runs.
+
+    histories: a `keras.callbacks.History`, a dict metric -> list, or a dict
+        run name -> either of those (to compare runs on one plot).
+    metrics: which metrics to plot, one panel each; "val_<metric>" is drawn dashed when
+        present.
+    """
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+
+    def as_dict(history):
+        if hasattr(history, "history"):
+            return history.history
+        if isinstance(history, dict):
+            return history
+        raise TypeError(f"histories: expected a keras History or dict, got {type(history).__name__}")
+
+    if hasattr(histories, "history") or (isinstance(histories, dict) and histories
+                                          and all(not isinstance(v, dict) and not hasattr(v, "history")
+                                                  for v in histories.values())):
+        runs = {"": as_dict(histories)}
+    elif isinstance(histories, dict) and histories:
+        runs = {str(k): as_dict(v) for k, v in histories.items()}
+    else:
+        raise TypeError("histories: expected a History, a dict of metric lists, or a dict of runs")
+    for run, history in runs.items():
+        for metric in metrics:
+            if metric not in history:
+                raise ValueError(f"metrics: run {run or 'history'!r} has no {metric!r} "
+                                 f"(has {', '.join(sorted(history))})")
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        for index, (run, history) in enumerate(runs.items()):
+            colour = f"C{index % 10}"
+            values = np.asarray(history[metric], dtype=float)
+            ax.plot(np.arange(1, len(values) + 1), values, color=colour, label=f"{run} train".strip())
+            if f"val_{metric}" in history:
+                val = np.asarray(history[f"val_{metric}"], dtype=float)
+                ax.plot(np.arange(1, len(val) + 1), val, "--", color=colour, label=f"{run} val".strip())
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        if log_scale:
+            ax.set_yscale("log")
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def filters(kernel, *, num_columns: int = 8, title: str | None = None, size: float = 0.8):
+    """First-layer convolution filters [k_h, k_w, C_in, C_out] as small images.
+
+    With C_in = 3 each filter is shown in colour; otherwise each input channel's slice of the
+    first C_out filters is shown in gray. Each filter is scaled to its own min..max.
+    """
+    kernel = validation.as_array("kernel", kernel, ndim=4, dtype_kind="f",
+                                 layout="[k_h, k_w, C_in, C_out] (as in tf.nn.conv2d)")
+    k_h, k_w, c_in, c_out = kernel.shape
+    tiles = np.transpose(kernel, (3, 0, 1, 2))  # [C_out, k_h, k_w, C_in]
+    if c_in != 3:
+        tiles = tiles[..., :1]
+    low = tiles.min(axis=(1, 2, 3), keepdims=True)
+    high = tiles.max(axis=(1, 2, 3), keepdims=True)
+    tiles = (tiles - low) / np.maximum(high - low, 1e-12)
+    return image_grid(tiles.astype(np.float32), num_columns=num_columns, title=title, size=size)
+
+
+def confusion_matrix(y_true, y_pred, *, class_names=None, normalize: bool = False, title: str | None = None):
+    """Confusion matrix (rows: true class, columns: predicted), drawn by scikit-learn."""
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    y_true = validation.as_labels("y_true", y_true)
+    y_pred = validation.as_labels("y_pred", y_pred, length=len(y_true))
+    num_classes = int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
+    if class_names is not None:
+        if len(class_names) < num_classes:
+            raise ValueError(f"class_names: expected at least {num_classes} names, got {len(class_names)}")
+        num_classes = len(class_names)
+    plt = _pyplot()
+    side = max(3.0, 0.45 * num_classes + 1.5)
+    fig, ax = plt.subplots(figsize=(side, side))
+    ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, labels=np.arange(num_classes), display_labels=class_names,
+        normalize="true" if normalize else None, values_format=".2f" if normalize else "d",
+        ax=ax, colorbar=False, xticks_rotation=45)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
