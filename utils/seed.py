@@ -10,7 +10,7 @@ import numpy as np
 from utils import validation
 
 
-def set_seed(seed: int = 0, *, deterministic: bool = True) -> int:
+def set_seed(seed: int = 0, *, deterministic: bool = True) -> None:
     """Seed Python, NumPy, TensorFlow and Keras, and turn on TensorFlow's op determinism.
 
     Call it once in a notebook's Setup cell, and again before each experiment that must
@@ -19,8 +19,6 @@ def set_seed(seed: int = 0, *, deterministic: bool = True) -> int:
     deterministic: also call `tf.config.experimental.enable_op_determinism()`, so that the
         same program on the same machine gives bit-identical results. It can make a few ops
         slower and makes some GPU ops raise instead of running non-deterministically.
-
-    Returns the seed, so a cell can print what it used.
     """
     seed = validation.as_int("seed", seed, minimum=0, maximum=2**32 - 1)
     import keras
@@ -33,4 +31,3 @@ def set_seed(seed: int = 0, *, deterministic: bool = True) -> int:
     keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    return seed
