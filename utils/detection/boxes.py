@@ -1,0 +1,163 @@
+"""Boxes, intersection over union and non-maximum suppression.
+
+Boxes are float arrays [N, 4] of (x_min, y_min, x_max, y_max) in pixels, continuous
+coordinates (width = x_max - x_min, no +1). Taught in: notebooks/13_detection_metrics.ipynb.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from utils import validation
+
+_LAYOUT = "[N, 4] of (x_min, y_min, x_max, y_max)"
+
+
+def as_boxes(name: str, value) -> np.ndarray:
+    """Check and convert boxes to float64 [N, 4] (x_min, y_min, x_max, y_max).
+
+    Raises ValueError naming `name` for a wrong shape, NaN or infinity, or a box whose
+    x_max < x_min or y_max < y_min (zero width or height is allowed); TypeError for a
+    non-numeric array. An empty list gives an empty [0, 4] array.
+    """
+    array = validation.as_array(name, value, dtype_kind="fiu", layout=_LAYOUT)
+    if array.size == 0 and array.ndim <= 2:
+        return np.zeros((0, 4), dtype=np.float64)
+    if array.ndim != 2 or array.shape[1] != 4:
+        raise ValueError(f"{name}: expected boxes of shape {_LAYOUT}, got shape {array.shape}")
+    array = array.astype(np.float64)
+    if np.isnan(array).any():
+        row = int(np.flatnonzero(np.isnan(array).any(axis=1))[0])
+        raise ValueError(f"{name}: box {row} contains NaN: {array[row].tolist()}")
+    if not np.isfinite(array).all():
+        row = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
+        raise ValueError(f"{name}: box {row} is not finite: {array[row].tolist()}")
+    for axis, (low, high) in (("x", (0, 2)), ("y", (1, 3))):
+        bad = np.flatnonzero(array[:, high] < array[:, low])
+        if len(bad):
+            row = int(bad[0])
+            raise ValueError(
+                f"{name}: box {row} has {axis}_max < {axis}_min ({array[row, high]:g} < {array[row, low]:g}); "
+                f"expected (x_min, y_min, x_max, y_max), got {array[row].tolist()}"
+            )
+    return array
+
+
+def box_area(boxes) -> np.ndarray:
+    """Areas [N] of boxes [N, 4]: (x_max - x_min) * (y_max - y_min)."""
+    boxes = as_boxes("boxes", boxes)
+    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of checked float boxes a [N, 4] and b [M, 4] -> [N, M]; 0 where the union is 0."""
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
+    intersection = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - intersection
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, intersection / np.where(union > 0, union, 1), 0.0)
+
+
+def iou(boxes_a, boxes_b) -> np.ndarray:
+    """Intersection over union of every box in `boxes_a` [N, 4] with every box in `boxes_b`
+    [M, 4] -> [N, M] float64 in [0, 1].
+
+    IoU = area(A ∩ B) / area(A ∪ B), with areas in continuous coordinates (no +1); two boxes
+    whose union has zero area (both degenerate) get IoU 0.
+    """
+    return _iou(as_boxes("boxes_a", boxes_a), as_boxes("boxes_b", boxes_b))
+
+
+def _check_scores(scores, count: int) -> np.ndarray:
+    scores = validation.as_array("scores", scores, ndim=1, dtype_kind="fiu", layout="[N] of box scores",
+                                 finite=True).astype(np.float64)
+    if len(scores) != count:
+        raise ValueError(f"scores: expected one score per box ({count}), got {len(scores)}")
+    return scores
+
+
+def nms(boxes, scores, iou_threshold: float = 0.5, max_outputs: int | None = None) -> np.ndarray:
+    """Greedy non-maximum suppression.
+
+    boxes: [N, 4]; scores: [N]. Repeatedly keep the highest-scoring remaining box and drop
+    every remaining box whose IoU with it is greater than `iou_threshold`. Equal scores keep
+    the lower index first. Returns int64 indices [K] of the kept boxes, highest score first,
+    K <= max_outputs (None: no limit): the result of `tf.image.non_max_suppression`.
+    """
+    boxes = as_boxes("boxes", boxes)
+    scores = _check_scores(scores, len(boxes))
+    iou_threshold = validation.as_float("iou_threshold", iou_threshold, minimum=0.0, maximum=1.0)
+    limit = len(boxes) if max_outputs is None else validation.as_int("max_outputs", max_outputs, minimum=0)
+    order = np.argsort(-scores, kind="stable")
+    keep: list[int] = []
+    while len(order) and len(keep) < limit:
+        best = order[0]
+        keep.append(int(best))
+        overlaps = _iou(boxes[best:best + 1], boxes[order[1:]])[0]
+        order = order[1:][overlaps <= iou_threshold]
+    return np.array(keep, dtype=np.int64)
+
+
+def soft_nms(boxes, scores, sigma: float = 0.5, score_threshold: float = 0.0,
+             max_outputs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian soft-NMS (Bodla et al., 2017): instead of dropping a box that overlaps a kept
+    one, multiply its score by exp(-IoU^2 / (2 sigma)) (the convention of
+    `tf.image.non_max_suppression_with_scores(..., soft_nms_sigma=sigma)`).
+
+    boxes: [N, 4]; scores: [N]. Returns (indices [K], new_scores [K]) in the order selected;
+    boxes whose decayed score is <= score_threshold are dropped.
+    """
+    boxes = as_boxes("boxes", boxes)
+    scores = _check_scores(scores, len(boxes)).copy()
+    sigma = validation.as_float("sigma", sigma, minimum=0.0, exclusive_minimum=True)
+    score_threshold = validation.as_float("score_threshold", score_threshold)
+    limit = len(boxes) if max_outputs is None else validation.as_int("max_outputs", max_outputs, minimum=0)
+    remaining = np.flatnonzero(scores > score_threshold)
+    keep, kept_scores = [], []
+    while len(remaining) and len(keep) < limit:
+        best = remaining[np.argsort(-scores[remaining], kind="stable")[0]]
+        keep.append(int(best))
+        kept_scores.append(float(scores[best]))
+        remaining = remaining[remaining != best]
+        overlaps = _iou(boxes[best:best + 1], boxes[remaining])[0]
+        scores[remaining] *= np.exp(-0.5 * overlaps**2 / sigma)
+        remaining = remaining[scores[remaining] > score_threshold]
+    return np.array(keep, dtype=np.int64), np.array(kept_scores, dtype=np.float64)
+
+
+def count_all_boxes(height: int, width: int, *, ordered_corners: bool = True) -> int:
+    """How many boxes an exhaustive search over an image of height x width pixels would score.
+
+    ordered_corners=True: the lecture's count, any pixel as the first corner and any pixel as
+        the second, (H W)^2: O(N^2) in the number of pixels N = H W.
+    ordered_corners=False: distinct pixel-aligned rectangles (x_min < x_max on the W + 1
+        column boundaries, likewise rows): C(W + 1, 2) C(H + 1, 2), about (H W)^2 / 4.
+    """
+    height = validation.as_int("height", height, minimum=1)
+    width = validation.as_int("width", width, minimum=1)
+    if ordered_corners:
+        return (height * width) ** 2
+    return (width + 1) * width // 2 * ((height + 1) * height // 2)
+
+
+def count_sliding_windows(height: int, width: int, window_sizes, stride: int) -> int:
+    """Number of windows a sliding-window detector scores: for each (window_height,
+    window_width) in `window_sizes`, (floor((H - h) / s) + 1) * (floor((W - w) / s) + 1)
+    positions (windows larger than the image are skipped)."""
+    height = validation.as_int("height", height, minimum=1)
+    width = validation.as_int("width", width, minimum=1)
+    stride = validation.as_int("stride", stride, minimum=1)
+    sizes = validation.as_array("window_sizes", window_sizes, ndim=2, dtype_kind="iu",
+                                layout="[K, 2] of (window_height, window_width)", min_size=2)
+    if sizes.shape[1] != 2 or sizes.min() < 1:
+        raise ValueError(f"window_sizes: expected [K, 2] positive (height, width) pairs, got {sizes.tolist()}")
+    total = 0
+    for window_height, window_width in sizes.tolist():
+        if window_height <= height and window_width <= width:
+            total += ((height - window_height) // stride + 1) * ((width - window_width) // stride + 1)
+    return int(total)
