@@ -1,0 +1,80 @@
+"""utils.monitor: the update / weight ratio callback against a GradientTape step."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import utils
+from utils import monitor
+
+
+def _model():
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dense(5, activation="tanh", name="hidden")(inputs)
+    outputs = keras.layers.Dense(3, name="output")(hidden)
+    return keras.Model(inputs, outputs)
+
+
+def test_update_ratio_equals_learning_rate_times_gradient_over_weights():
+    utils.set_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 6)).astype(np.float32)
+    y = rng.integers(0, 3, size=16)
+    model = _model()
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    learning_rate = 0.05
+    # reference: plain SGD moves W by learning_rate * gradient, so the ratio is
+    # learning_rate * ||g|| / ||W||, with the gradient from tf.GradientTape
+    with tf.GradientTape() as tape:
+        value = loss(y, model(x, training=True))
+    kernels = [model.get_layer("hidden").kernel, model.get_layer("output").kernel]
+    gradients = tape.gradient(value, kernels)
+    expected = [learning_rate * np.linalg.norm(g) / np.linalg.norm(w.numpy())
+                for g, w in zip(gradients, kernels)]
+
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss=loss)
+    ratios = monitor.UpdateRatio()
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0, callbacks=[ratios])
+    assert list(ratios.ratios) == ["hidden", "output"]
+    np.testing.assert_allclose([ratios.ratios["hidden"][0], ratios.ratios["output"][0]], expected,
+                               rtol=1e-4)
+    assert ratios.steps == [1]
+
+
+def test_update_ratio_every_and_table():
+    utils.set_seed(1)
+    x = np.random.default_rng(1).normal(size=(64, 6)).astype(np.float32)
+    y = np.arange(64) % 3
+    model = _model()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ratios = monitor.UpdateRatio(every=3)
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[ratios])  # 16 steps
+    assert ratios.steps == [1, 3, 6, 9, 12, 15]
+    assert all(len(values) == 6 for values in ratios.ratios.values())
+    table = ratios.table()
+    assert list(table.index) == ["hidden", "output"]
+    assert list(table.columns) == ["median", "min", "max"]
+    assert np.all(table["min"] <= table["median"]) and np.all(table["median"] <= table["max"])
+    assert np.all(table["median"] > 0)
+
+
+def test_update_weight_ratio_function():
+    before = np.array([[3.0, 4.0]])
+    assert monitor.update_weight_ratio(before, before + np.array([[0.0, 0.05]])) == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="shape"):
+        monitor.update_weight_ratio(before, np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="all zero"):
+        monitor.update_weight_ratio(np.zeros((2, 2)), np.ones((2, 2)))
+    with pytest.raises(TypeError, match="before"):
+        monitor.update_weight_ratio(np.array([[1, 2]]), np.array([[1.0, 2.0]]))
+
+
+def test_update_ratio_bad_arguments():
+    with pytest.raises(ValueError, match="every"):
+        monitor.UpdateRatio(every=0)
+    with pytest.raises(TypeError, match="every"):
+        monitor.UpdateRatio(every=1.5)
+    with pytest.raises(ValueError, match="no ratios"):
+        monitor.UpdateRatio().table()

@@ -1,0 +1,266 @@
+"""Data augmentation that Keras 3 does not ship, and a box-aware wrapper for detection.
+
+Keras 3 has preprocessing layers for flips, crops, zooms, translations, rotations, shears,
+perspective, colour jitter, grayscale, erasing, noise, MixUp and CutMix; use those. This
+module adds what is missing:
+
+- `lens_distortion` / `RandomLensDistortion`: radial (barrel / pincushion) lens distortion,
+  the "lens distortions" of the lecture's augmentation slide, with OpenCV's camera model.
+- `pad_boxes`, `unpad_boxes`, `box_augmenter`: run Keras's box-aware layers on images with
+  boxes in "xyxy" pixels, as `utils.data.make_shapes` returns them, then clip the boxes to
+  the image and drop the ones that left it.
+
+Taught in: notebooks/05_augmentation.ipynb
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from utils import validation
+
+BOX_FORMAT = "xyxy"
+
+
+# ----------------------------------------------------------------------------------------
+# Lens distortion
+# ----------------------------------------------------------------------------------------
+
+def _distortion_grid(height: int, width: int, k1, k2):
+    """Sampling coordinates (rows, cols) for every output pixel; k1, k2 broadcast as [N, 1, 1]."""
+    ops = keras.ops
+    centre_y, centre_x = (height - 1) / 2.0, (width - 1) / 2.0
+    focal = max(height, width) / 2.0
+    rows = (ops.arange(height, dtype="float32") - centre_y) / focal
+    cols = (ops.arange(width, dtype="float32") - centre_x) / focal
+    y, x = ops.meshgrid(rows, cols, indexing="ij")  # [H, W] normalised coordinates
+    r2 = x * x + y * y
+    factor = 1.0 + k1 * r2 + k2 * r2 * r2  # [N, H, W]
+    return centre_y + focal * y * factor, centre_x + focal * x * factor
+
+
+def _sample_bilinear(images, source_rows, source_cols):
+    """images [N, H, W, C]; source_rows/cols [N, H, W] -> [N, H, W, C], bilinear, 0 outside.
+
+    Written with four gathers rather than `keras.ops.image.map_coordinates`, which needs a
+    static batch size and so fails inside `tf.data` and Functional models.
+    """
+    ops = keras.ops
+    shape = ops.shape(images)
+    n, height, width, channels = shape[0], images.shape[1], images.shape[2], shape[3]
+    flat = ops.reshape(images, (-1, channels))  # [N * H * W, C]
+    base = ops.reshape(ops.arange(n, dtype="int32") * (height * width), (-1, 1, 1))
+    row0 = ops.floor(source_rows)
+    col0 = ops.floor(source_cols)
+    result = 0.0
+    for d_row in (0, 1):
+        for d_col in (0, 1):
+            row, col = row0 + d_row, col0 + d_col
+            weight = (1.0 - ops.abs(source_rows - row)) * (1.0 - ops.abs(source_cols - col))
+            inside = (row >= 0) & (row <= height - 1) & (col >= 0) & (col <= width - 1)
+            weight = ops.where(inside, weight, 0.0)
+            index = base + ops.cast(ops.clip(row, 0, height - 1), "int32") * width \
+                + ops.cast(ops.clip(col, 0, width - 1), "int32")
+            result = result + ops.take(flat, ops.reshape(index, (-1,)), axis=0) \
+                * ops.reshape(weight, (-1, 1))
+    return ops.reshape(result, shape)
+
+
+def lens_distortion(images, k1: float, k2: float = 0.0):
+    """Radial lens distortion of a batch of images, OpenCV's model without tangential terms.
+
+    images: [N, H, W, C] float (NHWC) -> [N, H, W, C] float32.
+    Every output pixel (u, v) samples the input, bilinearly, at
+        x_s = c_x + f * x * (1 + k1 r^2 + k2 r^4),  y_s = c_y + f * y * (1 + k1 r^2 + k2 r^4),
+    where x = (u - c_x) / f, y = (v - c_y) / f, r^2 = x^2 + y^2, the centre is
+    (c_x, c_y) = ((W - 1) / 2, (H - 1) / 2) and f = max(H, W) / 2 (so r = 1 at the middle
+    of the longer side). This is the map `cv2.initUndistortRectifyMap` builds for the
+    distortion coefficients (k1, k2, 0, 0). Pixels that sample outside the image are 0.
+
+    k1 > 0 pulls the border inwards (barrel, like a wide-angle lens); k1 < 0 pushes it out
+    (pincushion, like a telephoto lens). k1 = k2 = 0 returns the images unchanged.
+    """
+    images = validation.as_images("images", images)
+    k1 = validation.as_float("k1", k1, minimum=-1.0, maximum=1.0)
+    k2 = validation.as_float("k2", k2, minimum=-1.0, maximum=1.0)
+    height, width = images.shape[1:3]
+    rows, cols = _distortion_grid(height, width, keras.ops.full((1, 1, 1), k1),
+                                  keras.ops.full((1, 1, 1), k2))
+    n = images.shape[0]
+    rows = keras.ops.broadcast_to(rows, (n, height, width))
+    cols = keras.ops.broadcast_to(cols, (n, height, width))
+    return keras.ops.convert_to_numpy(
+        _sample_bilinear(keras.ops.convert_to_tensor(images.astype(np.float32)), rows, cols))
+
+
+class RandomLensDistortion(keras.layers.Layer):
+    """Random radial lens distortion, a preprocessing layer like Keras's Random* layers.
+
+    In training every image gets its own k1 drawn uniformly from [-factor, factor]
+    (barrel for k1 > 0, pincushion for k1 < 0; see `lens_distortion`); at inference the
+    layer is the identity. Input and output: [N, H, W, C] float (NHWC), same shape.
+    Works inside a model and inside `tf.data.Dataset.map`.
+
+    factor: largest |k1|, in [0, 1]; 0.2-0.3 is a visible but plausible lens.
+    seed: seeds the layer's own random generator.
+    """
+
+    def __init__(self, factor: float = 0.2, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = validation.as_float("factor", factor, minimum=0.0, maximum=1.0)
+        if seed is not None:
+            seed = validation.as_int("seed", seed, minimum=0)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+
+    def call(self, inputs, training=True):
+        images = keras.ops.convert_to_tensor(inputs)
+        if len(images.shape) != 4:
+            raise ValueError(f"inputs: expected a 4-D batch [N, H, W, C] (NHWC), got shape "
+                             f"{tuple(images.shape)}")
+        if not training or self.factor == 0:
+            return images
+        images = keras.ops.cast(images, "float32")
+        shape = keras.ops.shape(images)
+        height, width = images.shape[1], images.shape[2]
+        if height is None or width is None:
+            raise ValueError("inputs: RandomLensDistortion needs a known image height and width")
+        k1 = keras.random.uniform((shape[0], 1, 1), -self.factor, self.factor,
+                                  seed=self.seed_generator)
+        rows, cols = _distortion_grid(height, width, k1, keras.ops.zeros_like(k1))
+        return _sample_bilinear(images, rows, cols)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "seed": self.seed}
+
+
+# ----------------------------------------------------------------------------------------
+# Boxes with images
+# ----------------------------------------------------------------------------------------
+
+def pad_boxes(boxes, labels, *, max_boxes: int | None = None) -> dict:
+    """Lists of per-image boxes and labels as the dense dict Keras's box-aware layers take.
+
+    boxes: list of N arrays [K_i, 4] in "xyxy" pixels (x_min, y_min, x_max, y_max), as
+        `utils.data.make_shapes` returns them; labels: list of N integer arrays [K_i].
+    Returns {"boxes": float32 [N, M, 4], "labels": int32 [N, M]} with M = max_boxes (or the
+    largest K_i); unused rows have boxes 0 and label -1.
+    """
+    if not isinstance(boxes, (list, tuple)) or not isinstance(labels, (list, tuple)):
+        raise TypeError(f"boxes, labels: expected lists of per-image arrays, got "
+                        f"{type(boxes).__name__} and {type(labels).__name__}")
+    if len(boxes) != len(labels):
+        raise ValueError(f"labels: expected one array per image ({len(boxes)}), got {len(labels)}")
+    boxes = [validation.as_array(f"boxes[{i}]", b, ndim=2, dtype_kind="fiu", shape=(None, 4),
+                                 layout="[K, 4] xyxy", finite=True) for i, b in enumerate(boxes)]
+    labels = [validation.as_labels(f"labels[{i}]", l, length=len(b))
+              for i, (b, l) in enumerate(zip(boxes, labels))]
+    for i, b in enumerate(boxes):
+        if len(b) and np.any(b[:, 2:] < b[:, :2]):
+            raise ValueError(f"boxes[{i}]: expected x_min <= x_max and y_min <= y_max (xyxy)")
+    largest = max((len(b) for b in boxes), default=0)
+    if max_boxes is None:
+        max_boxes = max(largest, 1)
+    max_boxes = validation.as_int("max_boxes", max_boxes, minimum=1)
+    if largest > max_boxes:
+        raise ValueError(f"max_boxes: an image has {largest} boxes, more than max_boxes={max_boxes}")
+    dense_boxes = np.zeros((len(boxes), max_boxes, 4), np.float32)
+    dense_labels = np.full((len(boxes), max_boxes), -1, np.int32)
+    for i, (b, l) in enumerate(zip(boxes, labels)):
+        dense_boxes[i, :len(b)] = b
+        dense_labels[i, :len(l)] = l
+    return {"boxes": dense_boxes, "labels": dense_labels}
+
+
+def unpad_boxes(bounding_boxes) -> tuple[list, list]:
+    """The inverse of `pad_boxes`: ({"boxes" [N, M, 4], "labels" [N, M]}) -> (boxes, labels),
+    lists of per-image float32 [K_i, 4] xyxy and int64 [K_i], without the label -1 rows."""
+    if not isinstance(bounding_boxes, dict) or not {"boxes", "labels"} <= set(bounding_boxes):
+        raise TypeError("bounding_boxes: expected a dict with 'boxes' [N, M, 4] and 'labels' [N, M]")
+    boxes = validation.as_array("bounding_boxes['boxes']", bounding_boxes["boxes"], ndim=3,
+                                dtype_kind="fiu", layout="[N, M, 4] xyxy")
+    labels = validation.as_array("bounding_boxes['labels']", bounding_boxes["labels"], ndim=2,
+                                 dtype_kind="iu", layout="[N, M]")
+    if boxes.shape[-1] != 4 or boxes.shape[:2] != labels.shape:
+        raise ValueError(f"bounding_boxes: expected boxes [N, M, 4] and labels [N, M], got "
+                         f"{boxes.shape} and {labels.shape}")
+    keep = labels >= 0
+    return ([boxes[i][keep[i]].astype(np.float32) for i in range(len(boxes))],
+            [labels[i][keep[i]].astype(np.int64) for i in range(len(labels))])
+
+
+class BoxAugmenter(keras.layers.Layer):
+    """Keras box-aware preprocessing layers in sequence, then clip and drop boxes.
+
+    Input and output: {"images": [N, H, W, C] float (NHWC), "bounding_boxes":
+    {"boxes": [N, M, 4] float32 "xyxy" pixels, "labels": [N, M] int32, -1 = no box}}.
+    After the layers, boxes are clipped to the output image ([0, W] x [0, H]); a box whose
+    clipped width or height is below `min_size` pixels gets label -1 and zeros. At
+    inference it is the identity.
+    """
+
+    def __init__(self, layers, min_size=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.augmentation_layers = list(layers)
+        self.min_size = min_size
+
+    def call(self, data, training=True):
+        if not training:
+            return data
+        ops = keras.ops
+        for layer in self.augmentation_layers:
+            data = layer(data, training=True)
+        images = data["images"]
+        height = ops.cast(ops.shape(images)[1], "float32")
+        width = ops.cast(ops.shape(images)[2], "float32")
+        boxes = ops.cast(data["bounding_boxes"]["boxes"], "float32")
+        labels = ops.cast(data["bounding_boxes"]["labels"], "int32")
+        limit = ops.stack([width, height, width, height])
+        boxes = ops.minimum(ops.maximum(boxes, 0.0), limit)
+        box_width = boxes[..., 2] - boxes[..., 0]
+        box_height = boxes[..., 3] - boxes[..., 1]
+        keep = (labels >= 0) & (box_width >= self.min_size) & (box_height >= self.min_size)
+        return {"images": images,
+                "bounding_boxes": {"boxes": ops.where(keep[..., None], boxes, 0.0),
+                                   "labels": ops.where(keep, labels, -1)}}
+
+
+def box_augmenter(layers, *, min_size: float = 1.0):
+    """A layer that augments images together with their boxes ("xyxy" pixels).
+
+    layers: Keras box-aware preprocessing layers built with bounding_box_format="xyxy",
+        e.g. RandomFlip("horizontal", ...), RandomZoom((-0.4, 0), ...) (a random crop and
+        rescale), RandomTranslation(...), RandomColorJitter(...). They run in order.
+    min_size: after clipping to the image, drop boxes narrower or lower than this (pixels).
+
+    Call it on {"images": [N, H, W, C], "bounding_boxes": pad_boxes(boxes, labels)}, in a
+    model or inside `tf.data.Dataset.map`; boxes come back clipped to [0, W] x [0, H], and
+    dropped boxes have label -1 (`unpad_boxes` removes them). Identity when training=False.
+
+    Keras 3.15's `RandomCrop` moves boxes along the wrong axes (it subtracts the vertical
+    offset from x and the horizontal one from y) and crops every image of a batch at the same
+    place, so it is refused here: use `RandomZoom` with a negative factor to crop and rescale.
+    """
+    if isinstance(layers, keras.layers.Layer) or not isinstance(layers, (list, tuple)) or not layers:
+        raise TypeError("layers: expected a non-empty list of Keras preprocessing layers")
+    for index, layer in enumerate(layers):
+        if not isinstance(layer, keras.layers.Layer):
+            raise TypeError(f"layers[{index}]: expected a Keras layer, got {type(layer).__name__}")
+        if isinstance(layer, keras.layers.RandomCrop):
+            raise ValueError(f"layers[{index}]: RandomCrop transforms boxes incorrectly in Keras "
+                             f"{keras.__version__} (x and y offsets swapped); use "
+                             f"RandomZoom(height_factor=(-0.4, 0)) to crop and rescale instead")
+        layer_format = getattr(layer, "bounding_box_format", "missing")
+        if layer_format == "missing":
+            raise ValueError(f"layers[{index}]: {type(layer).__name__} does not transform "
+                             f"bounding boxes")
+        if layer_format != BOX_FORMAT:
+            raise ValueError(f"layers[{index}]: expected bounding_box_format={BOX_FORMAT!r}, got "
+                             f"{layer_format!r} for {type(layer).__name__}")
+    min_size = validation.as_float("min_size", min_size, minimum=0.0)
+    return BoxAugmenter(layers, min_size=min_size)
