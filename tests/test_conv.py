@@ -1,0 +1,213 @@
+"""utils.conv against TensorFlow and Keras: output sizes, im2col, conv2d (stride, padding, dilation, groups)."""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from utils import conv  # noqa: E402
+
+
+def _relative_error(a, b):
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-12))
+
+
+def _random_case(rng):
+    groups = int(rng.choice([1, 1, 2, 3]))
+    c_in = groups * int(rng.integers(1, 4))
+    c_out = groups * int(rng.integers(1, 4))
+    k_h, k_w = (int(v) for v in rng.integers(1, 5, size=2))
+    # TensorFlow's CPU kernels do not combine stride > 1 with dilation > 1.
+    if rng.random() < 0.5:
+        stride, dilation = (int(v) for v in rng.integers(1, 4, size=2)), (1, 1)
+    else:
+        stride, dilation = (1, 1), (int(v) for v in rng.integers(1, 3, size=2))
+    stride, dilation = tuple(stride), tuple(dilation)
+    height = int(rng.integers(dilation[0] * (k_h - 1) + 1, 14))
+    width = int(rng.integers(dilation[1] * (k_w - 1) + 1, 14))
+    x = rng.standard_normal((int(rng.integers(1, 4)), height, width, c_in)).astype(np.float32)
+    kernel = rng.standard_normal((k_h, k_w, c_in // groups, c_out)).astype(np.float32)
+    return x, kernel, stride, dilation, groups
+
+
+def _tf_conv(x, kernel, stride, padding, dilation, groups):
+    """tf.nn.conv2d in float64, with explicit padding as [[0, 0], [p, p], [p, p], [0, 0]]; groups by splitting.
+
+    float64 runs TensorFlow's Eigen kernels. Its float32 oneDNN kernels (TF 2.21 on CPU) return wrong
+    values, even uninitialised memory, when C_in = 1, the output is one pixel wide and only the
+    width is strided (e.g. x [3, 8, 4, 1], kernel [1, 3, 1, 3], strides (1, 2)); see
+    test_tensorflow_float32_oddity_is_not_ours.
+    """
+    x, kernel = x.astype(np.float64), kernel.astype(np.float64)
+    if isinstance(padding, int):
+        padding = [[0, 0], [padding, padding], [padding, padding], [0, 0]]
+    else:
+        padding = padding.upper()
+    xs = np.split(x, groups, axis=-1)
+    ks = np.split(kernel, groups, axis=-1)
+    outs = [tf.nn.conv2d(a, b, strides=stride, padding=padding, dilations=dilation).numpy() for a, b in zip(xs, ks)]
+    return np.concatenate(outs, axis=-1)
+
+
+@pytest.mark.parametrize("case_seed, padding", list(enumerate(["valid", "same", 0, 1, 2])))
+def test_conv2d_equals_tf_nn_conv2d_on_random_cases(case_seed, padding):
+    rng = np.random.default_rng(case_seed)
+    for _ in range(40):
+        x, kernel, stride, dilation, groups = _random_case(rng)
+        bias = rng.standard_normal(kernel.shape[-1]).astype(np.float32)
+        expected = _tf_conv(x, kernel, stride, padding, dilation, groups) + bias
+        got = conv.conv2d(x, kernel, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        assert got.shape == expected.shape
+        assert got.dtype == np.float32
+        assert _relative_error(got, expected.astype(np.float32)) < 1e-4, (x.shape, kernel.shape, stride, padding, dilation, groups)
+        naive = conv.conv2d_naive(x, kernel, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        assert _relative_error(naive, expected) < 1e-4
+
+
+def test_tensorflow_float32_oddity_is_not_ours():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 8, 4, 1)).astype(np.float32)
+    kernel = rng.standard_normal((1, 3, 1, 3)).astype(np.float32)
+    by_hand = np.einsum("nhwc,hwco->no", x[:, :, None, 0:3, :].reshape(3 * 8, 1, 3, 1), kernel)
+    got = conv.conv2d(x, kernel, stride=(1, 2))
+    np.testing.assert_allclose(got.reshape(-1, 3), by_hand, rtol=1e-5, atol=1e-5)
+    reference = tf.nn.conv2d(x.astype(np.float64), kernel.astype(np.float64), strides=(1, 2), padding="VALID")
+    np.testing.assert_allclose(got, reference.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_same_padding_puts_the_odd_pixel_bottom_right_like_tensorflow():
+    # A 1x1 input pixel pattern makes the offset visible: 4x4 input, 2x2 kernel, stride 1 -> pad (0, 1).
+    assert conv.same_padding(4, 2) == (0, 1)
+    assert conv.same_padding(5, 4, 2) == (1, 2)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((1, 6, 7, 1)).astype(np.float32)
+    for k_h, k_w, s in [(2, 2, 1), (4, 3, 2), (2, 5, 3)]:
+        kernel = rng.standard_normal((k_h, k_w, 1, 1)).astype(np.float32)
+        expected = tf.nn.conv2d(x, kernel, strides=s, padding="SAME").numpy()
+        got = conv.conv2d(x, kernel, stride=s, padding="same")
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_conv2d_equals_keras_conv2d_with_groups():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 9, 9, 6)).astype(np.float32)
+    for groups, padding, stride in [(1, "valid", 1), (2, "same", 2), (3, "same", 1), (6, "valid", 2)]:
+        layer = keras.layers.Conv2D(12, 3, strides=stride, padding=padding, groups=groups)
+        expected = layer(x).numpy()
+        kernel, bias = (w.numpy() for w in layer.weights)
+        got = conv.conv2d(x, kernel, bias, stride=stride, padding=padding, groups=groups)
+        assert _relative_error(got, expected) < 1e-4
+
+
+def test_conv2d_float64_and_mixed_dtypes():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 5, 5, 2))
+    kernel = rng.standard_normal((3, 3, 2, 4)).astype(np.float32)
+    got = conv.conv2d(x, kernel)
+    assert got.dtype == np.float64
+    expected = tf.nn.conv2d(x, kernel.astype(np.float64), 1, "VALID").numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+def test_im2col_rows_are_patches_in_ijc_order():
+    x = np.arange(2 * 4 * 5 * 3, dtype=np.float32).reshape(2, 4, 5, 3)
+    columns = conv.im2col(x, (2, 3), stride=(1, 2))
+    assert columns.shape == (2 * 3 * 2, 2 * 3 * 3)
+    np.testing.assert_array_equal(columns[0], x[0, 0:2, 0:3].reshape(-1))
+    np.testing.assert_array_equal(columns[1], x[0, 0:2, 2:5].reshape(-1))
+    np.testing.assert_array_equal(columns[-1], x[1, 2:4, 2:5].reshape(-1))
+    # Against TensorFlow's own patch extraction.
+    patches = tf.image.extract_patches(x, sizes=[1, 2, 3, 1], strides=[1, 1, 2, 1], rates=[1, 1, 1, 1],
+                                       padding="VALID").numpy()
+    np.testing.assert_array_equal(columns, patches.reshape(-1, 18))
+
+
+def test_im2col_matches_extract_patches_with_same_padding_and_dilation():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 7, 6, 3)).astype(np.float32)
+    for size, stride, rate, padding in [((3, 3), (1, 1), (2, 2), "VALID"), ((3, 2), (2, 2), (1, 1), "SAME")]:
+        patches = tf.image.extract_patches(x, sizes=[1, *size, 1], strides=[1, *stride, 1], rates=[1, *rate, 1],
+                                           padding=padding).numpy()
+        got = conv.im2col(x, size, stride=stride, padding=padding.lower(), dilation=rate)
+        np.testing.assert_array_equal(got, patches.reshape(got.shape))
+
+
+def test_conv_output_size_equals_keras_over_a_grid():
+    for size in range(3, 12):
+        for kernel in range(1, 5):
+            for stride in range(1, 4):
+                for dilation in (1, 2):
+                    if dilation * (kernel - 1) + 1 > size or (stride > 1 and dilation > 1):
+                        continue
+                    for padding in ("valid", "same"):
+                        layer = keras.layers.Conv2D(1, kernel, strides=stride, padding=padding, dilation_rate=dilation)
+                        expected = layer.compute_output_shape((1, size, size, 1))[1]
+                        assert conv.conv_output_size(size, kernel, stride, padding, dilation) == expected
+                    for padding in range(0, 3):
+                        keras_model = keras.Sequential(
+                            [keras.Input((size, size, 1)), keras.layers.ZeroPadding2D(padding),
+                             keras.layers.Conv2D(1, kernel, strides=stride, dilation_rate=dilation)]
+                        )
+                        assert conv.conv_output_size(size, kernel, stride, padding, dilation) == keras_model.output_shape[1]
+
+
+def test_conv_transpose_output_size_equals_keras():
+    for size in range(1, 8):
+        for kernel in range(1, 5):
+            for stride in range(1, 4):
+                for padding in ("valid", "same"):
+                    layer = keras.layers.Conv2DTranspose(1, kernel, strides=stride, padding=padding)
+                    out = layer(np.zeros((1, size, size, 1), np.float32)).shape[1]
+                    assert conv.conv_transpose_output_size(size, kernel, stride, padding) == out
+                for output_padding in range(stride):
+                    layer = keras.layers.Conv2DTranspose(1, kernel, strides=stride, padding="valid",
+                                                         output_padding=output_padding)
+                    out = layer(np.zeros((1, size, size, 1), np.float32)).shape[1]
+                    assert conv.conv_transpose_output_size(size, kernel, stride, 0, 1, output_padding) == out
+
+
+def test_bad_shapes_name_both_shapes():
+    x = np.zeros((2, 8, 8, 4), np.float32)
+    with pytest.raises(ValueError, match=r"kernel.*\(2, 8, 8, 4\).*\(3, 3, 3, 5\)"):
+        conv.conv2d(x, np.zeros((3, 3, 3, 5), np.float32))
+    with pytest.raises(ValueError, match="NHWC"):
+        conv.conv2d(np.zeros((8, 8, 4), np.float32), np.zeros((3, 3, 4, 5), np.float32))
+    with pytest.raises(ValueError, match="kernel"):
+        conv.conv2d(x, np.zeros((3, 3, 4), np.float32))
+    with pytest.raises(ValueError, match="groups"):
+        conv.conv2d(x, np.zeros((3, 3, 4, 5), np.float32), groups=3)
+    with pytest.raises(ValueError, match="divisible by groups"):
+        conv.conv2d(x, np.zeros((3, 3, 2, 5), np.float32), groups=2)
+    with pytest.raises(ValueError, match="bias"):
+        conv.conv2d(x, np.zeros((3, 3, 4, 5), np.float32), np.zeros(4, np.float32))
+    with pytest.raises(ValueError, match="does not fit|spans"):
+        conv.conv2d(x, np.zeros((9, 9, 4, 5), np.float32))
+
+
+def test_bad_values_and_types():
+    x = np.zeros((1, 8, 8, 2), np.float32)
+    kernel = np.zeros((3, 3, 2, 2), np.float32)
+    with pytest.raises(TypeError, match="x: expected a floating point"):
+        conv.conv2d(x.astype(np.int32), kernel)
+    with pytest.raises(ValueError, match="padding"):
+        conv.conv2d(x, kernel, padding="full")
+    with pytest.raises(TypeError, match="padding"):
+        conv.conv2d(x, kernel, padding=1.5)
+    with pytest.raises(ValueError, match="stride"):
+        conv.conv2d(x, kernel, stride=0)
+    with pytest.raises(TypeError, match="dilation"):
+        conv.conv2d(x, kernel, dilation=1.0)
+    with pytest.raises(ValueError, match="stride"):
+        conv.im2col(x, 3, stride=(1, 2, 3))
+    with pytest.raises(ValueError, match="kernel"):
+        conv.conv_output_size(4, 7)
+    with pytest.raises(ValueError, match="size"):
+        conv.conv_output_size(0, 3)
+    with pytest.raises(TypeError, match="padding"):
+        conv.conv_output_size(5, 3, padding=None)
+    with pytest.raises(ValueError, match="output_padding"):
+        conv.conv_transpose_output_size(5, 3, stride=2, output_padding=2)
