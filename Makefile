@@ -4,6 +4,7 @@
 #   make lab      setup, then JupyterLab at the course
 #   make refresh  re-execute notebooks in place in a fresh kernel (NB=notebooks/00_....ipynb for one)
 #   make bench    per-notebook wall time and peak memory, written to build/bench/
+#   make book     the course as a static site with slides, in build/book/ (works offline)
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -19,7 +20,7 @@ NB ?= $(NOTEBOOKS)
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
                --nbval-cell-timeout 600 -p no:cacheprovider
 
-.PHONY: setup test unit nbval lab refresh bench clean
+.PHONY: setup test unit nbval lab refresh bench clean book book-assets
 
 setup: $(STAMP)
 
@@ -52,3 +53,18 @@ bench: setup
 
 clean:
 	rm -rf build .pytest_cache
+
+# The book's offline assets (MathJax, reveal.js): installed once from the npm registry at the
+# versions pinned in tools/book/package-lock.json, kept in .venv/ so `make clean` keeps them.
+BOOK_ASSETS := $(VENV)/book-assets
+$(BOOK_ASSETS)/.installed: tools/book/package.json tools/book/package-lock.json
+	@command -v npm >/dev/null || { echo "make book-assets needs npm (Debian: apt-get install npm)"; exit 1; }
+	mkdir -p $(BOOK_ASSETS)
+	cp tools/book/package.json tools/book/package-lock.json $(BOOK_ASSETS)/
+	cd $(BOOK_ASSETS) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+book-assets: $(BOOK_ASSETS)/.installed
+
+book: setup book-assets
+	$(PY) tools/book.py --out build/book --assets $(BOOK_ASSETS)/node_modules

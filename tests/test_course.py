@@ -1,0 +1,204 @@
+"""Course-wide checks: every lecture claim is measured and asserted somewhere, notebooks cannot
+reach the network, and every committed notebook is re-executed and compared by nbval.
+
+The template's opening and the executed-in-order checks are in test_notebook_structure.py;
+nbval itself (make nbval) is what re-executes every notebook and lab and compares outputs.
+"""
+
+import ast
+import json
+import pathlib
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tools import book  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+LAB_NOTEBOOKS = sorted(p for p in (ROOT / "labs").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+CLAIM_CALL = re.compile(r"\bclaims\.(less|greater|at_least|between|close|equal|check|fraction)\(\s*[\"'](C\d\d)[\"']")
+IGNORE_TAGS = {"nbval-ignore-output", "nbval-skip"}
+
+
+def _cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def _asserting_statement(statement: ast.stmt) -> bool:
+    """An `assert`, or a call of a `claims.` function (possibly inside a loop or if)."""
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Assert):
+            return True
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "claims"):
+            return True
+    return False
+
+
+def claim_cells():
+    """(notebook path, cell index, claim id, cell) for every `# claim Cnn` tag in notebooks/."""
+    found = []
+    for path in NOTEBOOKS:
+        for index, cell in enumerate(_cells(path)):
+            if cell["cell_type"] != "code":
+                continue
+            for claim in dict.fromkeys(book.CLAIM_TAG.findall(book.source(cell))):
+                found.append((path, index, claim, cell))
+    return found
+
+
+def measured_claims() -> dict:
+    """Claim id -> notebooks where a tagged code cell ends in an assertion on it."""
+    measured: dict = {}
+    for path, index, claim, cell in claim_cells():
+        try:
+            body = ast.parse(book.source(cell)).body
+        except SyntaxError:
+            continue  # a cell that does not parse is not a measurement; nbval reports it
+        called = {match[1] for match in CLAIM_CALL.findall(book.source(cell))}
+        if body and _asserting_statement(body[-1]) and (claim in called or not called):
+            measured.setdefault(claim, []).append(f"{path.name} (cell {index})")
+    return measured
+
+
+# --------------------------------------------------------------------------- claims
+
+def test_every_lecture_claim_is_measured_and_asserted():
+    """Fails, listing the ids, until every claim C01-C40 is measured in some notebook."""
+    claims = {claim.id: claim for claim in book.load_claims()}
+    assert list(claims) == list(book.CLAIM_IDS)
+    measured = measured_claims()
+    missing = [claim_id for claim_id in book.CLAIM_IDS if claim_id not in measured]
+    details = "\n".join(f"  {claim_id}: {claims[claim_id].statement}" for claim_id in missing)
+    assert not missing, (
+        f"{len(missing)} of 40 lecture claims are not measured in any notebook: {', '.join(missing)}\n"
+        f"(each needs a code cell tagged '# claim Cnn' that ends in a utils.claims call or an assert)\n{details}")
+
+
+def test_claim_tags_name_real_claims():
+    unknown = [f"{path.name} cell {index}: {claim}" for path, index, claim, _ in claim_cells()
+               if claim not in book.CLAIM_IDS]
+    assert not unknown, f"claim tags that are not C01-C40: {unknown}"
+
+
+def test_claim_cells_end_in_an_assertion():
+    problems = []
+    for path, index, claim, cell in claim_cells():
+        try:
+            body = ast.parse(book.source(cell)).body
+        except SyntaxError as error:
+            problems.append(f"{path.name} cell {index} ({claim}): does not parse ({error.msg})")
+            continue
+        if not body or not _asserting_statement(body[-1]):
+            problems.append(f"{path.name} cell {index} ({claim}): the last statement is not a claims.* call or assert")
+        called = {match[1] for match in CLAIM_CALL.findall(book.source(cell))}
+        if called and claim not in called:
+            problems.append(f"{path.name} cell {index}: tagged {claim} but asserts {sorted(called)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_claim_verdicts_are_compared_by_nbval():
+    """A claim's printed measurement must be a checked output: nbval then re-runs the cell and
+    compares the number, so the value in the book is the value the code produces today."""
+    hidden = [f"{path.name} cell {index} ({claim})" for path, index, claim, cell in claim_cells()
+              if IGNORE_TAGS & set(cell.get("metadata", {}).get("tags", []))]
+    assert not hidden, f"claim cells tagged nbval-ignore-output/nbval-skip (split the timing out): {hidden}"
+
+
+# --------------------------------------------------------------------------- freshness
+
+def _make_variables(*names):
+    expression = " ".join(f"$({name})" for name in names)
+    result = subprocess.run(["make", "--no-print-directory", "-s", "-f", "Makefile",
+                             "--eval", f"print-course-variables: ; @echo {expression}", "print-course-variables"],
+                            cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(result.stdout.split())
+
+
+def test_nbval_executes_every_notebook_and_lab():
+    """`make nbval` re-executes each committed notebook and compares its checked outputs, so
+    they are fresh; here we check that no notebook escapes it (a name outside the Makefile's
+    patterns would be committed, rendered in the book, and never run)."""
+    executed = _make_variables("NOTEBOOKS", "LAB_NOTEBOOKS")
+    notebooks = {str(path.relative_to(ROOT)) for path in NOTEBOOKS}
+    assert notebooks - executed == set(), f"notebooks nbval does not run: {sorted(notebooks - executed)}"
+    solutions = {str(path.relative_to(ROOT)) for path in LAB_NOTEBOOKS if "solution" in path.parts}
+    assert solutions - executed == set(), f"lab solutions nbval does not run: {sorted(solutions - executed)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + [p for p in LAB_NOTEBOOKS if "solution" in p.parts],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_outputs_are_mostly_checked(path):
+    """nbval compares only untagged cells: most cells with output must be compared, and no cell
+    is skipped outright (a skipped cell never runs, so its output can go stale)."""
+    cells = [cell for cell in _cells(path) if cell["cell_type"] == "code" and book.source(cell).strip()]
+    tags = [set(cell.get("metadata", {}).get("tags", [])) for cell in cells]
+    skipped = [index for index, cell_tags in enumerate(tags) if "nbval-skip" in cell_tags]
+    assert not skipped, f"code cells tagged nbval-skip (never executed by the tests): {skipped}"
+    with_output = [cell_tags for cell, cell_tags in zip(cells, tags) if cell.get("outputs")]
+    ignored = sum(1 for cell_tags in with_output if IGNORE_TAGS & cell_tags)
+    assert ignored <= max(2, len(with_output) // 4), \
+        f"{ignored} of {len(with_output)} cells with output are nbval-ignore-output: keep timings in few small cells"
+
+
+# --------------------------------------------------------------------------- offline
+
+PROBE = textwrap.dedent("""
+    import socket, time
+
+    def attempt(kind):
+        start = time.monotonic()
+        try:
+            if kind == "tcp":
+                sock = socket.create_connection(("192.0.2.1", 80), timeout=4)  # TEST-NET-1, RFC 5737
+                sock.close()
+            elif kind == "udp":
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("192.0.2.1", 53))
+                return "sent"
+            elif kind == "dns":
+                socket.getaddrinfo("example.com", 443)  # reserved for examples (RFC 2606)
+            return "connected"
+        except socket.timeout:
+            return "timed out"
+        except OSError as error:
+            return "refused: " + str(error)
+
+    print({kind: attempt(kind) for kind in ("tcp", "udp", "dns")})
+    loopback = socket.socket()
+    loopback.bind(("127.0.0.1", 0))
+    loopback.listen(1)
+    client = socket.create_connection(loopback.getsockname(), timeout=4)
+    client.close()
+    print("loopback ok")
+""")
+
+
+def test_notebook_kernels_cannot_reach_the_network():
+    """Starts a kernel exactly as nbval, `make refresh` and `make bench` do (the course's
+    environment and its kernel configuration) and tries to leave the machine: a TCP
+    connection, a UDP datagram and a DNS lookup must all be refused, loopback must work.
+    Either the kernel's network guard (config/ipython_kernel_config.py) or an offline
+    sandbox (CI runs `make test` in a network namespace with loopback only) satisfies it."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(ROOT / "notebooks"))
+    try:
+        outputs = []
+        reply = client.execute_interactive(PROBE, timeout=60, output_hook=lambda message: outputs.append(message))
+        text = "".join(m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream")
+        errors = [m["content"] for m in outputs if m["msg_type"] == "error"]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    assert reply["content"]["status"] == "ok", f"probe failed: {errors}"
+    results = ast.literal_eval(text.splitlines()[0])
+    leaks = {kind: result for kind, result in results.items() if not result.startswith("refused")}
+    assert not leaks, (f"a notebook kernel reached for the network and was not refused: {leaks}; "
+                       "install the network guard in config/ipython_kernel_config.py (then `make setup`)")
+    assert "loopback ok" in text
