@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 
+import nbformat
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -202,3 +203,33 @@ def test_notebook_kernels_cannot_reach_the_network():
     assert not leaks, (f"a notebook kernel reached for the network and was not refused: {leaks}; "
                        "install the network guard in config/ipython_kernel_config.py (then `make setup`)")
     assert "loopback ok" in text
+
+
+# --------------------------------------------------------------------------- benchmark report
+
+from tools import bench  # noqa: E402
+
+
+@pytest.mark.parametrize("metric", bench.METRICS, ids=lambda metric: metric.key)
+def test_bench_finds_its_measurement_in_the_notebook(metric):
+    """`make bench` reads these numbers from the notebook's printed output: a changed print
+    format would silently drop them from the report."""
+    path = ROOT / "notebooks" / metric.notebook
+    if not path.exists():
+        pytest.skip(f"{metric.notebook} is not written yet")
+    notebook = nbformat.read(path, as_version=4)
+    value = bench.extract(metric, bench.printed_text(notebook))
+    assert value is not None and value > 0, f"{metric.notebook} prints no line matching {metric.pattern!r}"
+
+
+def test_bench_report_has_totals_and_measurements():
+    rows = [{"notebook": "00_a.ipynb", "wall_s": "50.0", "cpu_s": "80.5", "peak_mb": "900", "within_budget": "yes"},
+            {"notebook": "01_b.ipynb", "wall_s": "30.5", "cpu_s": "40.0", "peak_mb": "1200", "within_budget": "yes"}]
+    metrics = [{"name": "ratio", "unit": "x", "note": "n", "notebook": "01_b.ipynb", "value": 1.25, "missing": ""},
+               {"name": "speed", "unit": "images/s", "note": "n", "notebook": "00_a.ipynb", "value": None,
+                "missing": "not found"}]
+    markdown, summary = bench.report(rows, metrics, {"cores": "2", "cpu": "Some CPU"}, ("2.0/1.0/0.5", "3.0/2.0/1.0"))
+    assert "| **total (2 notebooks)** | **80.5** | **120.5** | max 1200 | yes |" in markdown
+    assert "| ratio | 1.25 x | 01_b.ipynb | n |" in markdown and "| speed | not found |" in markdown
+    assert "cores 2, cpu Some CPU" in markdown and "at start 2.0/1.0/0.5" in markdown
+    assert ("suite wall time", "80.5", "s", f"budget {bench.SUITE_BUDGET_SECONDS} s for all of make test") in summary
