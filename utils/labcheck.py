@@ -1,0 +1,264 @@
+"""Immediate, specific feedback for the self-paced labs in `labs/`.
+
+A lab notebook creates one `Lab` in its Setup cell, runs `lab.check(...)` in the cell after
+each exercise and `lab.summary()` at the end:
+
+    lab = labcheck.Lab("Convolution as im2col", checks=["padding", "im2col", "conv2d"])
+    checks = labcheck.load_checks("01_conv2d_im2col")   # labs/01_conv2d_im2col/checks.py
+    lab.check("im2col", checks.check_im2col, im2col)
+
+A check prints one line, `PASSED im2col: ...`, or a block that says which case failed,
+what was expected against what came back (shape first, then values) and a hint. It never
+raises, so "Run all" reaches the summary. The lab-specific checkers live next to each lab
+in `labs/NN_topic/checks.py` and compare the student's code with a reference nobody here
+wrote (TensorFlow ops, Keras layers, tf.GradientTape, pycocotools). They use the helpers
+below, which turn every way a student's code can go wrong (not written yet, returns None,
+raises, wrong shape, wrong values) into a `CheckFailed` with a readable message.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import sys
+
+import numpy as np
+
+from utils import validation
+
+LABS_DIR = pathlib.Path(__file__).resolve().parents[1] / "labs"
+
+NOT_FILLED = "not filled in yet"
+FILL_HINT = ("write your code between `# YOUR CODE HERE` and `# END OF YOUR CODE`, run "
+             "that cell, then run this check again.")
+
+
+class CheckFailed(Exception):
+    """A check that did not pass: `message` says what is wrong, `hint` what to look at."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def load_checks(lab_name: str):
+    """Import `labs/<lab_name>/checks.py` (the lab's checkers) and return the module.
+
+    lab_name: the lab's folder name, e.g. "01_conv2d_im2col".
+    """
+    lab_name = validation.as_choice("lab_name", lab_name,
+                                    sorted(p.name for p in LABS_DIR.iterdir()
+                                           if (p / "checks.py").is_file()))
+    path = LABS_DIR / lab_name / "checks.py"
+    module_name = f"labchecks_{lab_name}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Lab:
+    """The checks of one lab and their results, for the final summary.
+
+    title: shown in the summary. checks: the names of every check in the order the lab runs
+    them; names in `bonus` are reported but not required.
+    """
+
+    def __init__(self, title: str, checks, bonus=()):
+        if not isinstance(title, str) or not title:
+            raise TypeError(f"title must be a non-empty string, got {title!r}")
+        checks = list(checks)
+        if not checks or not all(isinstance(name, str) and name for name in checks):
+            raise TypeError(f"checks must be a non-empty list of names, got {checks!r}")
+        if len(set(checks)) != len(checks):
+            raise ValueError(f"checks must have distinct names, got {checks!r}")
+        unknown = [name for name in bonus if name not in checks]
+        if unknown:
+            raise ValueError(f"bonus names {unknown} are not in checks {checks}")
+        self.title = title
+        self.names = checks
+        self.bonus = set(bonus)
+        self.results: dict[str, tuple[bool, str]] = {}
+
+    def check(self, name: str, checker, *args, **kwargs) -> None:
+        """Run `checker(*args, **kwargs)`; print and record the result; never raise.
+
+        The checker returns a short description of what passed, or raises CheckFailed.
+        Anything else it raises is reported as a failure of the check too.
+        """
+        name = validation.as_choice("name", name, self.names)
+        try:
+            detail = checker(*args, **kwargs)
+        except CheckFailed as failure:
+            message = failure.message
+            if failure.hint:
+                message += f"\n  Hint: {failure.hint}"
+            self.results[name] = (False, message)
+            print(f"FAILED {name}: {message}")
+            return
+        except Exception as error:  # a bug in code the check calls, reported, not raised
+            message = f"the check stopped with {type(error).__name__}: {error}"
+            self.results[name] = (False, message)
+            print(f"FAILED {name}: {message}")
+            return
+        message = str(detail) if detail else "all cases match"
+        self.results[name] = (True, message)
+        print(f"PASSED {name}: {message}")
+
+    def passed(self, name: str) -> bool:
+        """Whether check `name` has run and passed."""
+        name = validation.as_choice("name", name, self.names)
+        return self.results.get(name, (False, ""))[0]
+
+    def summary(self) -> None:
+        """Print every check: passed, failed or not run."""
+        required = [name for name in self.names if name not in self.bonus]
+        passed_required = sum(self.passed(name) for name in required)
+        print(f"{self.title}: {passed_required} of {len(required)} checks passed")
+        for name in self.names:
+            if name in self.results:
+                status = "passed" if self.results[name][0] else "FAILED"
+            else:
+                status = "not run"
+            suffix = " (bonus)" if name in self.bonus else ""
+            print(f"  {status:7s} {name}{suffix}")
+        if passed_required == len(required):
+            print("All required checks pass. Well done.")
+        else:
+            print("Fix the failed checks, re-run their cells, then run this summary again.")
+
+
+# ---------------------------------------------------------------- helpers for checkers
+
+def is_unfilled(value) -> bool:
+    """True for the placeholders a student version starts with: `...` and None."""
+    return value is None or value is Ellipsis
+
+
+def require_value(name: str, value):
+    """Fail with the "not filled in yet" message when `value` is still a placeholder."""
+    if is_unfilled(value):
+        raise CheckFailed(f"`{name}` is {NOT_FILLED} (it is {value!r}).", FILL_HINT)
+    return value
+
+
+def require_callable(name: str, function):
+    """Fail unless `function` is callable."""
+    require_value(name, function)
+    if not callable(function):
+        raise CheckFailed(f"`{name}` should be a function, got {type(function).__name__}.")
+    return function
+
+
+def call(name: str, function, *args, case: str = "", **kwargs):
+    """Call the student's `function`; a placeholder result or an exception becomes a
+    CheckFailed naming the case. Returns the result."""
+    require_callable(name, function)
+    where = f" on {case}" if case else ""
+    try:
+        result = function(*args, **kwargs)
+    except CheckFailed:
+        raise
+    except Exception as error:
+        raise CheckFailed(f"`{name}` raised {type(error).__name__}{where}: {error}",
+                          "run the failing case yourself with the arguments above and "
+                          "read the traceback.") from None
+    if is_unfilled(result):
+        raise CheckFailed(f"`{name}` is {NOT_FILLED}: it returned {result!r}{where}.",
+                          FILL_HINT)
+    return result
+
+
+def to_numpy(what: str, value, case: str = "") -> np.ndarray:
+    """A NumPy array from a NumPy/TensorFlow/Keras value, or a CheckFailed saying why not."""
+    where = f" ({case})" if case else ""
+    if is_unfilled(value):
+        raise CheckFailed(f"{what} is {NOT_FILLED}{where}: got {value!r}.", FILL_HINT)
+    try:
+        array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+    except Exception as error:
+        raise CheckFailed(f"{what}{where} could not be read as an array: {error}") from None
+    if array.dtype == object:
+        raise CheckFailed(f"{what}{where} should be a numeric array, got {type(value).__name__} "
+                          f"holding objects.")
+    return array
+
+
+def compare(what: str, got, expected, *, case: str = "", atol: float = 1e-5,
+            rtol: float = 1e-4, hint: str | None = None) -> None:
+    """Fail unless `got` has the shape of `expected` and its values are close.
+
+    The message names the case, the shapes, the number of mismatching entries and the
+    worst one (index, expected, got): enough to debug, not the whole answer.
+    """
+    expected = np.asarray(expected)
+    got = to_numpy(what, got, case)
+    where = f" for {case}" if case else ""
+    if got.shape != expected.shape:
+        raise CheckFailed(f"{what} has the wrong shape{where}: expected {expected.shape}, "
+                          f"got {got.shape}.", hint)
+    if expected.dtype == bool or got.dtype == bool:
+        got_values, expected_values = got.astype(bool), expected.astype(bool)
+        wrong = got_values != expected_values
+    else:
+        try:
+            got_values = got.astype(np.float64)
+        except (TypeError, ValueError):
+            raise CheckFailed(f"{what}{where} should hold numbers, got dtype {got.dtype}.",
+                              hint) from None
+        expected_values = expected.astype(np.float64)
+        if not np.all(np.isfinite(got_values)):
+            bad = np.argwhere(~np.isfinite(got_values))[0]
+            raise CheckFailed(f"{what}{where} contains NaN or inf (first at index "
+                              f"{tuple(int(i) for i in bad)}).", hint)
+        wrong = ~np.isclose(got_values, expected_values, atol=atol, rtol=rtol)
+    if wrong.any():
+        error = np.abs(got_values.astype(np.float64) - expected_values.astype(np.float64))
+        error = np.where(wrong, error, -1.0)
+        worst = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
+        index = tuple(int(i) for i in worst)
+        raise CheckFailed(
+            f"{what} has wrong values{where}: {int(wrong.sum())} of {wrong.size} entries "
+            f"differ; the worst at index {index}: expected {_short(expected_values[worst])}, "
+            f"got {_short(got_values[worst])}.", hint)
+
+
+def compare_sequence(what: str, got, expected, *, case: str = "", hint: str | None = None):
+    """Fail unless the integer sequence `got` equals `expected` (order matters)."""
+    got = to_numpy(what, got, case)
+    where = f" for {case}" if case else ""
+    if got.ndim != 1:
+        raise CheckFailed(f"{what}{where} should be a 1-D sequence, got shape {got.shape}.", hint)
+    got_list = [int(v) for v in got]
+    expected_list = [int(v) for v in expected]
+    if got_list != expected_list:
+        if len(got_list) != len(expected_list):
+            detail = f"expected {len(expected_list)} entries, got {len(got_list)}"
+        else:
+            first = next(i for i, (a, b) in enumerate(zip(got_list, expected_list)) if a != b)
+            detail = (f"first difference at position {first}: expected {expected_list[first]}, "
+                      f"got {got_list[first]}")
+        raise CheckFailed(f"{what} is wrong{where}: {detail}.", hint)
+
+
+def compare_number(what: str, got, expected, *, case: str = "", atol: float = 1e-6,
+                   rtol: float = 1e-4, hint: str | None = None) -> float:
+    """Fail unless the scalar `got` is close to `expected`; returns it as a float."""
+    where = f" for {case}" if case else ""
+    array = to_numpy(what, got, case)
+    if array.size != 1:
+        raise CheckFailed(f"{what}{where} should be one number, got shape {array.shape}.", hint)
+    value = float(array.reshape(()))
+    if not np.isclose(value, float(expected), atol=atol, rtol=rtol):
+        raise CheckFailed(f"{what} is wrong{where}: expected {_short(float(expected))}, "
+                          f"got {_short(value)}.", hint)
+    return value
+
+
+def _short(value) -> str:
+    value = float(value)
+    if value == int(value) and abs(value) < 1e9:
+        return str(int(value)) if abs(value - int(value)) == 0 else f"{value:.6g}"
+    return f"{value:.6g}"
