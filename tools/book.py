@@ -289,6 +289,23 @@ def split_markdown(text: str, budget: float = SLIDE_LINES) -> list[str]:
     return pieces or [text]
 
 
+def split_sections(text: str) -> list[str]:
+    """A Markdown cell holding several `#`/`##` sections (e.g. Summary and Exercises) cut
+    before each heading, so that every section gets its own slide. Headings that follow one
+    another (`# Title` then `## Overview`) stay together."""
+    pieces, current, in_fence = [], [], False
+    for line in text.splitlines():
+        if line.strip().startswith("```"):
+            in_fence = not in_fence
+        content = [kept for kept in current if kept.strip() and not re.match(r"#{1,6}\s", kept)]
+        if not in_fence and re.match(r"#{1,2}\s", line) and content:
+            pieces.append("\n".join(current).strip("\n"))
+            current = []
+        current.append(line)
+    pieces.append("\n".join(current).strip("\n"))
+    return [piece for piece in pieces if piece.strip()] or [text]
+
+
 def has_authored_slides(notebook) -> bool:
     return any(cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
                for cell in notebook.cells)
@@ -298,7 +315,8 @@ def plan_slides(notebook) -> tuple[object, str]:
     """A copy of `notebook` with `slideshow.slide_type` set on every cell, and how the plan was
     made. An author's own slideshow metadata is kept as written. Otherwise:
 
-    - the title cell, every `#`/`##` section: a new slide (reveal.js's horizontal axis);
+    - the title cell, every `#`/`##` section: a new slide (reveal.js's horizontal axis); a
+      Markdown cell with several sections is cut before each;
     - inside a section, a new sub-slide (vertical axis) for every `###` heading, for every
       explanation that follows code (a new step: its text, then its code and figure), and
       whenever the next cell would overflow the screen; a Markdown cell taller than a slide
@@ -311,8 +329,9 @@ def plan_slides(notebook) -> tuple[object, str]:
         return notebook, AUTHORED
     cells = []
     for cell in notebook.cells:
-        if cell.cell_type == "markdown" and _markdown_lines(source(cell)) > SLIDE_LINES:
-            pieces = split_markdown(source(cell))
+        if cell.cell_type == "markdown":
+            pieces = [part for section in split_sections(source(cell))
+                      for part in (split_markdown(section) if _markdown_lines(section) > SLIDE_LINES else [section])]
             for index, piece in enumerate(pieces):
                 part = copy.deepcopy(cell)
                 part.source = piece
@@ -487,7 +506,7 @@ def render_notebook(path: pathlib.Path, out: pathlib.Path, folder: str, exporter
     body = rewrite_links(body, root, known, missing=missing)
     (out / html_url).write_text(body, encoding="utf-8")
     page = Page(path=path, name=stem, overview=overview, html=html_url, slides=slides_url,
-                ipynb=f"{folder}/{path.name}", measurements=claim_measurements(notebook, path.name, html_url),
+                ipynb=f"{folder}/{path.name}", measurements=claim_measurements(notebook, heading, html_url),
                 images=_count_images(notebook), has_math=_has_math(notebook))
     if slides:
         planned, how = plan_slides(notebook)
@@ -548,9 +567,15 @@ def build(out: pathlib.Path, assets: pathlib.Path = DEFAULT_ASSETS, notebooks=No
     known = {path.stem for path in notebooks}
     missing: set = set()
     pages = []
-    for path in notebooks:
+    for position, path in enumerate(notebooks):
         print(f"rendering {path.relative_to(root) if path.is_relative_to(root) else path}", flush=True)
-        pages.append(render_notebook(path, out, "notebooks", exporters, slides=True, known=known, missing=missing))
+        neighbours = []
+        if position > 0:
+            neighbours.append({"href": f"{notebooks[position - 1].stem}.html", "text": "← previous"})
+        if position + 1 < len(notebooks):
+            neighbours.append({"href": f"{notebooks[position + 1].stem}.html", "text": "next →"})
+        pages.append(render_notebook(path, out, "notebooks", exporters, slides=True, links_extra=neighbours,
+                                     known=known, missing=missing))
     lab_entries = []
     for folder, student_notebooks in labs:
         rendered = [render_notebook(path, out, f"labs/{folder.name}", exporters, slides=False,
