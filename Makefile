@@ -42,8 +42,11 @@ unit: setup
 nbval: setup
 	$(PY) -m pytest $(NBVAL_FLAGS) $(NOTEBOOKS) $(LAB_NOTEBOOKS)
 
+# JupyterLab refuses to run as root (common in containers) unless told to.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: setup
-	$(PY) -m jupyter lab --ServerApp.root_dir="$(CURDIR)"
+	$(PY) -m jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_FLAGS)
 
 refresh: setup
 	$(PY) tools/refresh.py $(NB)
