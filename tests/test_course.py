@@ -231,5 +231,5 @@ def test_bench_report_has_totals_and_measurements():
     markdown, summary = bench.report(rows, metrics, {"cores": "2", "cpu": "Some CPU"}, ("2.0/1.0/0.5", "3.0/2.0/1.0"))
     assert "| **total (2 notebooks)** | **80.5** | **120.5** | max 1200 | yes |" in markdown
     assert "| ratio | 1.25 x | 01_b.ipynb | n |" in markdown and "| speed | not found |" in markdown
-    assert "cores 2, cpu Some CPU" in markdown and "at start 2.0/1.0/0.5" in markdown
+    assert "Machine: cores: 2; cpu: Some CPU." in markdown and "at start 2.0/1.0/0.5" in markdown
     assert ("suite wall time", "80.5", "s", f"budget {bench.SUITE_BUDGET_SECONDS} s for all of make test") in summary

@@ -63,13 +63,13 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    description = {"cores": str(os.cpu_count()), "cpu": model, "python": platform.python_version(),
-                   "os": f"{platform.system()} {platform.release()}"}
+    description = {"cpu": model, "cores": f"{os.cpu_count()} logical", "memory": "unknown",
+                   "os": f"{platform.system()} {platform.release()}", "python": platform.python_version()}
     try:
         import psutil
 
         description["memory"] = f"{psutil.virtual_memory().total / 2**30:.0f} GiB"
-        description["cores"] += f" logical, {psutil.cpu_count(logical=False)} physical"
+        description["cores"] += f" ({psutil.cpu_count(logical=False)} physical)"
     except ImportError:
         pass
     for package in ("tensorflow", "keras", "numpy"):
@@ -114,7 +114,7 @@ def report(rows, metrics, description, loads) -> tuple[str, list]:
         summary.append((metric["name"], "not measured" if value is None else f"{value:g}", metric["unit"],
                         metric["note"]))
     lines = ["# Notebook benchmark", "",
-             "Machine: " + ", ".join(f"{key} {value}" for key, value in description.items()) + ".",
+             "Machine: " + "; ".join(f"{key}: {value}" for key, value in description.items()) + ".",
              f"Load average (1/5/15 min) at start {loads[0]}, at end {loads[1]}: with load above the "
              f"core count the machine was shared and wall times are inflated; CPU times are not.", "",
              f"Budgets: under {BUDGET_SECONDS} s wall and {BUDGET_MB} MB peak memory per notebook "
