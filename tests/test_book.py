@@ -240,6 +240,19 @@ def test_every_notebook_has_a_slide_per_section(path):
     assert [h for h in headings if h.strip() != "## Overview"] == starts
 
 
+def test_links_between_notebooks_go_to_their_pages():
+    html = ('<a href="01_convolution.ipynb#2.-Im2col">see 01</a> <a href="../../notebooks/10_vgg.ipynb">VGG</a> '
+            '<a href="00_image_classification.ipynb" download>download</a>')
+    missing = set()
+    page = book.rewrite_links(html, "../", {"01_convolution", "00_image_classification"}, missing=missing)
+    assert '<a href="../notebooks/01_convolution.html#2.-Im2col">see 01</a>' in page
+    assert '<span class="course-missing" title="10_vgg.ipynb is not in the course yet">VGG</span>' in page
+    assert '<a href="00_image_classification.ipynb" download>download</a>' in page
+    assert missing == {"10_vgg"}
+    deck = book.rewrite_links(html, "../", {"01_convolution"}, slides=True)
+    assert '<a href="../slides/01_convolution.slides.html#2.-Im2col">see 01</a>' in deck
+
+
 def test_missing_assets_give_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="make book-assets"):
         book.install_assets(tmp_path / "nowhere", tmp_path / "out")

@@ -76,7 +76,7 @@ def _bullets_after(text: str, label: str) -> list[str]:
         return []
     items: list[str] = []
     for line in text[start + len(label):].splitlines()[1:]:
-        bullet = re.match(r"^\s{0,3}[-*+]\s+(.*)", line)
+        bullet = re.match(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+(.*)", line)
         if bullet:
             items.append(bullet.group(1).strip())
         elif items and line.startswith((" ", "\t")) and line.strip():
