@@ -441,7 +441,13 @@ def test_a_slide_deck_in_a_browser(built, browser, which):
         notes = page.evaluate("() => Reveal.hasPlugin('notes')")
         page.evaluate("() => Reveal.slide(Reveal.getHorizontalSlides().length - 1)")
         page.keyboard.press("Home")
+        cut_off = []
         for _ in range(total):
+            slide = page.evaluate("""() => {const s = Reveal.getCurrentSlide();
+                return {index: Reveal.getIndices(), tall: s.scrollHeight > Reveal.getConfig().height + 2,
+                        scrolls: getComputedStyle(s).overflowY === "auto"}}""")
+            if slide["tall"] and not slide["scrolls"]:
+                cut_off.append(slide["index"])
             page.keyboard.press("Space")
         last = page.evaluate("() => Reveal.isLastSlide()")
         shown = page.evaluate(IMAGES)
@@ -452,6 +458,7 @@ def test_a_slide_deck_in_a_browser(built, browser, which):
     assert total == deck.num_slides + deck.num_subslides, "every planned slide and sub-slide is in the deck"
     assert notes, "the speaker-notes plugin is loaded (S opens the speaker view)"
     assert last, "space walks through every slide to the last"
+    assert not cut_off, f"slides taller than the screen that do not scroll: {cut_off}"
     assert len(shown) == deck.images and all(image["shown"] for image in shown), shown
     if deck.has_math:
         assert rendered["rendered"] > 0 and rendered["errors"] == 0 and rendered["raw"] == 0, rendered
