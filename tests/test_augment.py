@@ -160,6 +160,11 @@ def test_box_augmenter_moves_boxes_with_the_pixels():
         assert np.all(new_boxes[index] >= 0) and np.all(new_boxes[index] <= size)
         moved += not np.allclose(new_boxes[index][0], boxes[index][0], atol=1.0)
     assert moved >= 6
+    given = {"images": images, "bounding_boxes": augment.pad_boxes(boxes, sample.labels)}
+    augmenter(given, training=True)
+    assert given["images"] is images  # the caller's dict is not overwritten
+    np.testing.assert_array_equal(given["bounding_boxes"]["boxes"],
+                                  augment.pad_boxes(boxes, sample.labels)["boxes"])
     same = augmenter({"images": images, "bounding_boxes": augment.pad_boxes(boxes, sample.labels)},
                      training=False)
     np.testing.assert_array_equal(same["images"], images)

@@ -214,7 +214,10 @@ class BoxAugmenter(keras.layers.Layer):
             return data
         ops = keras.ops
         for layer in self.augmentation_layers:
-            data = layer(data, training=True)
+            # Keras's layers write their results into the dict they are given: pass a copy,
+            # so the caller's dict keeps the original images and boxes.
+            data = layer({"images": data["images"],
+                          "bounding_boxes": dict(data["bounding_boxes"])}, training=True)
         images = data["images"]
         height = ops.cast(ops.shape(images)[1], "float32")
         width = ops.cast(ops.shape(images)[2], "float32")
@@ -241,6 +244,7 @@ def box_augmenter(layers, *, min_size: float = 1.0):
     Call it on {"images": [N, H, W, C], "bounding_boxes": pad_boxes(boxes, labels)}, in a
     model or inside `tf.data.Dataset.map`; boxes come back clipped to [0, W] x [0, H], and
     dropped boxes have label -1 (`unpad_boxes` removes them). Identity when training=False.
+    The input dict is left unchanged (Keras's own layers overwrite the dict they are given).
 
     Keras 3.15's `RandomCrop` moves boxes along the wrong axes (it subtracts the vertical
     offset from x and the horizontal one from y) and crops every image of a batch at the same
