@@ -463,3 +463,10 @@ def test_a_slide_deck_in_a_browser(built, browser, which):
     if deck.has_math:
         assert rendered["rendered"] > 0 and rendered["errors"] == 0 and rendered["raw"] == 0, rendered
     assert not browser.outside_requests, f"requests outside the book: {browser.outside_requests}"
+
+
+def test_a_broken_notebook_is_named_in_the_error(tmp_path):
+    broken = tmp_path / "03_broken.ipynb"
+    broken.write_text("{not json")
+    with pytest.raises(ValueError, match="03_broken.ipynb: not a readable notebook"):
+        book.render_notebook(broken, tmp_path / "out", "notebooks", book._exporters(), slides=True)

@@ -484,7 +484,10 @@ def render_notebook(path: pathlib.Path, out: pathlib.Path, folder: str, exporter
     """Render one notebook to `out/folder/stem.html` (and its slides), copy the .ipynb.
     `known`: stems of the course notebooks in the book, for links between notebooks."""
     page_exporter, slides_exporter = exporters
-    notebook = nbformat.read(path, as_version=4)
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception as error:  # nbformat raises several kinds for a broken file
+        raise ValueError(f"{path}: not a readable notebook ({error})") from error
     overview = read_overview(notebook, path)
     stem = path.stem
     heading = f"{overview.number} · {overview.title}" if overview.number else overview.title
