@@ -267,7 +267,7 @@ class _References(html.parser.HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         for name, value in attrs:
-            if value and name in ("src", "href", "data", "poster") or (name == "srcset" and value):
+            if value and name in ("src", "href", "data", "poster", "srcset"):
                 self.references.append((tag, name, value))
 
 
@@ -284,7 +284,7 @@ def test_the_book_has_every_page(built):
     for page in pages:
         assert (out / page.html).exists() and (out / page.slides).exists() and (out / page.ipynb).exists()
         assert f'href="{page.html}"' in index and f'href="{page.slides}"' in index
-        assert page.overview.title in index
+        assert _escaped(page.overview.title) in index
         if page.overview.run_seconds is not None:
             assert f"{page.overview.run_seconds} s" in index
     for lab in built["labs"]:
@@ -306,29 +306,45 @@ def _escaped(text):
     return str(markupsafe.escape(text))
 
 
-def test_the_book_references_nothing_outside_itself(built):
-    """Offline: every script, style sheet, image and link in the book resolves to a file in
-    build/book/ (or is an in-page anchor or a data: URI); nothing points at a CDN."""
-    out = built["out"]
+def _outside_references(page: pathlib.Path, out: pathlib.Path) -> list:
+    parser = _References()
+    text = page.read_text(encoding="utf-8")
+    parser.feed(text)
+    # a hyperlink to a paper is fine offline; anything the page loads must be local
+    references = [value for tag, _, value in parser.references if not (tag == "a" and _external(value))]
+    references += re.findall(r"url\(\s*['\"]?([^'\")]+)", text)
+    references += re.findall(r"import\s*\(?\s*['\"]([^'\"]+)['\"]", text)
     problems = []
-    for page in sorted(out.rglob("*.html")):
-        if "assets" in page.relative_to(out).parts:
+    for value in references:
+        if value.startswith(("#", "data:", "mailto:")):
             continue
-        parser = _References()
-        text = page.read_text(encoding="utf-8")
-        parser.feed(text)
-        references = [value for _, _, value in parser.references]
-        references += re.findall(r"url\(\s*['\"]?([^'\")]+)", text)
-        references += re.findall(r"import\s*\(?\s*['\"]([^'\"]+)['\"]", text)
-        for value in references:
-            if value.startswith(("#", "data:", "mailto:")):
-                continue
-            if _external(value):
-                problems.append(f"{page.relative_to(out)}: {value}")
-                continue
-            target = (page.parent / urllib.parse.unquote(urllib.parse.urlsplit(value).path)).resolve()
-            if not target.exists():
-                problems.append(f"{page.relative_to(out)}: missing {value}")
+        if _external(value):
+            problems.append(f"{page.relative_to(out)}: {value}")
+            continue
+        target = (page.parent / urllib.parse.unquote(urllib.parse.urlsplit(value).path)).resolve()
+        if not target.exists():
+            problems.append(f"{page.relative_to(out)}: missing {value}")
+    return problems
+
+
+def test_the_reference_check_catches_a_cdn(tmp_path):
+    (tmp_path / "here.css").write_text("")
+    page = tmp_path / "page.html"
+    page.write_text('<link rel="stylesheet" href="here.css"><a href="https://arxiv.org/abs/1512.03385">paper</a>'
+                    '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script>'
+                    '<img src="missing.png"><style>@font-face { src: url("//fonts.example/x.woff"); }</style>')
+    assert _outside_references(page, tmp_path) == [
+        "page.html: https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js", "page.html: missing missing.png",
+        "page.html: //fonts.example/x.woff"]
+
+
+def test_the_book_references_nothing_outside_itself(built):
+    """Offline: every script, style sheet, image and font the book loads, and every link
+    inside it, resolves to a file in build/book/ (or is an in-page anchor or a data: URI);
+    nothing is loaded from a CDN. Hyperlinks to papers and documentation may leave the book."""
+    out = built["out"]
+    problems = [problem for page in sorted(out.rglob("*.html")) if "assets" not in page.relative_to(out).parts
+                for problem in _outside_references(page, out)]
     assert not problems, "\n".join(problems[:20])
 
 
