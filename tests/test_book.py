@@ -440,8 +440,10 @@ def test_index_and_claims_pages_in_a_browser(built, browser):
 
 
 def test_a_notebook_page_in_a_browser(built, browser):
-    """The fixture notebook (math, a figure) and the course notebook with the most figures."""
-    for page in [built["fixture"]] + ([_richest(built["pages"])] if built["pages"] else []):
+    """The fixture notebook (math, a figure), the course notebook with the most figures and math,
+    and a lab."""
+    labs = [page for lab in built["labs"] for page in lab["pages"]]
+    for page in [built["fixture"]] + [_richest(pages) for pages in (built["pages"], labs) if pages]:
         _check_page(browser, built["out"] / page.html, images=page.images, math=page.has_math)
 
 
