@@ -53,3 +53,12 @@ def test_bad_arguments():
         claims.check("C06", "yes", "x")
     with pytest.raises(ValueError, match="successes"):
         claims.fraction("C06", "x", 5, 4)
+
+
+def test_against_lecture_says_so(capsys):
+    claims.less("C08", "mean speed-up of ReLU over tanh", 0.6, 6, against_lecture=True)
+    assert capsys.readouterr().out == "Claim C08 does not hold here: mean speed-up of ReLU over tanh 0.6 < 6\n"
+    with pytest.raises(claims.ClaimFailed, match="Claim C08 failed"):
+        claims.less("C08", "speed-up", 7.0, 6, against_lecture=True)
+    with pytest.raises(TypeError, match="against_lecture"):
+        claims.check("C08", True, "x", against_lecture="yes")
