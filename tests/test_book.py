@@ -488,3 +488,21 @@ def test_a_broken_notebook_is_named_in_the_error(tmp_path):
     broken.write_text("{not json")
     with pytest.raises(ValueError, match="03_broken.ipynb: not a readable notebook"):
         book.render_notebook(broken, tmp_path / "out", "notebooks", book._exporters(), slides=True)
+
+
+def test_code_needs_no_second_sanitising_pass():
+    """The book's templates skip nbconvert's bleach pass over highlighted code (it dominated
+    the build time): Pygments' HTML of any code, even code holding markup, is unchanged by it."""
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.strings import clean_html
+
+    highlight = Highlight2HTML()
+    sources = ['html = "<script>alert(1)</script>" & "<img src=x onerror=y>"  # <b>not bold</b>',
+               "def f(x):\n    return x < 1 and x > 0  # a 'quote' & \"another\"\n",
+               "%timeit f(2)\n!echo <tag>"]
+    sources += [book.source(cell) for path in book.discover_notebooks()[:3]
+                for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+    for source in sources:
+        html = highlight(source)
+        assert clean_html(html) == html
+        assert "<script>" not in html
