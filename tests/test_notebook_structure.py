@@ -84,7 +84,8 @@ def test_claim_cells_assert(path):
         assert cell["cell_type"] == "code", f"claim tag {tags} outside a code cell"
         assert "claims." in source or re.search(r"^\s*assert\b", source, re.M), \
             f"the cell tagged {tags} must assert its measurement (utils.claims or assert)"
-        printed = "".join(o.get("text", "") for o in cell.get("outputs", []) if o["output_type"] == "stream")
+        printed = "".join(_source({"source": o.get("text", "")}) for o in cell.get("outputs", [])
+                          if o["output_type"] == "stream")
         for tag in tags:
             if "claims." in source:
                 assert f"Claim {tag} holds" in printed or f"Claim {tag} does not hold here" in printed, \

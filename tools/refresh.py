@@ -17,6 +17,15 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from tools import nbrun  # noqa: E402
 
 RUN_TIME = re.compile(r"\*\*Run time:\*\*[^\n]*")
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def normalise_metadata(notebook) -> None:
+    """The same notebook metadata everywhere: the python3 kernel (nbval and JupyterLab start
+    the course's environment from it), no editor-specific keys."""
+    for key in ("jupytext", "widgets", "toc", "varInspector"):
+        notebook.metadata.pop(key, None)
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
 
 
 def describe_run_time(seconds: float) -> str:
@@ -30,7 +39,7 @@ def refresh(path: pathlib.Path) -> float:
         if cell.cell_type == "markdown" and RUN_TIME.search(cell.source):
             cell.source = RUN_TIME.sub(describe_run_time(stats["seconds"]), cell.source, count=1)
             break
-    notebook.metadata.pop("widgets", None)
+    normalise_metadata(notebook)
     nbformat.write(notebook, path)
     return stats["seconds"]
 
