@@ -388,3 +388,123 @@ def test_match_anchors_threshold_and_forced_best():
     np.testing.assert_array_equal(
         detection.match_anchors(truth, anchors, 0.7, negative_threshold=0.3, force_best=False), [0, -2, -1, -2])  # IoU 2/3 and 1/3: between the thresholds
     np.testing.assert_array_equal(detection.match_anchors(np.zeros((0, 4)), anchors), [-1, -1, -1, -1])
+
+
+# ----------------------------------------------------------------------------- post-processing
+@pytest.mark.parametrize("seed", range(4))
+def test_select_detections_matches_tensorflow_combined_nms(seed):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    boxes = random_boxes(rng, 50, size=60, min_side=2).astype(np.float32)
+    probabilities = rng.dirichlet(np.ones(4), 50).astype(np.float32)
+    ours = detection.select_detections(boxes, probabilities, score_threshold=0.1, iou_threshold=0.45, max_detections=20)
+    reference = tf.image.combined_non_max_suppression(
+        boxes[None, :, None, [1, 0, 3, 2]], probabilities[None, :, 1:], 20, 20, iou_threshold=0.45,
+        score_threshold=0.1, clip_boxes=False)
+    count = int(reference.valid_detections[0])
+    assert len(ours["scores"]) == count
+    np.testing.assert_allclose(ours["scores"], reference.nmsed_scores[0, :count].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours["boxes"], reference.nmsed_boxes[0, :count].numpy()[:, [1, 0, 3, 2]], rtol=1e-6)
+    np.testing.assert_array_equal(ours["labels"], reference.nmsed_classes[0, :count].numpy().astype(int))
+
+
+def test_select_detections_bad_arguments():
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 9, 9]], dtype=float)
+    with pytest.raises(ValueError, match="class_probabilities"):
+        detection.select_detections(boxes, np.ones((2, 1)))
+    with pytest.raises(ValueError, match="boxes"):
+        detection.select_detections(boxes[:1], np.ones((2, 3)))
+    with pytest.raises(ValueError, match="per-class boxes"):
+        detection.select_detections(np.zeros((2, 3, 4)), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="x_max < x_min"):
+        detection.select_detections(np.array([[10, 0, 0, 10], [0, 0, 1, 1]]), np.ones((2, 2)))
+
+
+# ----------------------------------------------------------------------------- proposals and R-CNN pieces
+def test_sliding_windows_count_and_coverage():
+    sizes = [(12, 6), (12, 12), (20, 40)]
+    windows = detection.sliding_windows(32, sizes, 4)
+    assert len(windows) == detection.count_sliding_windows(32, 32, sizes, 4)
+    assert windows.min() >= 0 and windows.max() <= 32
+    np.testing.assert_array_equal(windows[0], [0, 0, 6, 12])
+    with pytest.raises(ValueError, match="window_sizes"):
+        detection.sliding_windows(32, [(12, 0)], 4)
+
+
+def test_selective_search_and_recall():
+    from utils import data
+
+    sample = data.make_shapes(3, image_size=64, min_objects=2, max_objects=3, min_size=0.3, max_size=0.5, seed=1)
+    proposals = [detection.selective_search(image) for image in sample.images]
+    for boxes in proposals:
+        assert boxes.ndim == 2 and boxes.shape[1] == 4 and len(boxes) > 5
+        assert np.all(boxes[:, 2] > boxes[:, 0]) and boxes.min() >= 0 and boxes.max() <= 64
+    assert detection.proposal_recall(proposals, sample.boxes) >= 0.5
+    assert detection.proposal_recall([b[:1] for b in sample.boxes], sample.boxes) == pytest.approx(
+        3 / sum(len(b) for b in sample.boxes))
+    assert len(detection.selective_search(sample.images[0], max_proposals=4)) == 4
+    with pytest.raises(ValueError, match="image"):
+        detection.selective_search(sample.images)
+    with pytest.raises(ValueError, match="mode"):
+        detection.selective_search(sample.images[0], mode="slow")
+    with pytest.raises(ValueError, match="one entry per image"):
+        detection.proposal_recall(proposals[:2], sample.boxes)
+
+
+def test_sample_rois_labels_and_targets():
+    gt = np.array([[10, 10, 30, 30], [40, 40, 60, 56]], dtype=float)
+    rng = np.random.default_rng(0)
+    proposals = np.concatenate([gt + rng.normal(0, 2, gt.shape) for _ in range(5)] + [random_boxes(rng, 40, 64)])
+    proposals = np.concatenate([np.minimum(proposals[:, :2], proposals[:, 2:]), np.maximum(proposals[:, :2], proposals[:, 2:])], 1)
+    rois, labels, targets = detection.sample_rois(proposals, gt, [2, 0], num_rois=16, rng=rng)
+    assert rois.shape == (16, 4) and labels.shape == (16,) and targets.shape == (16, 4)
+    foreground = labels > 0
+    assert foreground.sum() == 4  # 25 % of 16
+    overlaps = detection.iou(rois, gt)
+    assert np.all(overlaps[foreground].max(axis=1) >= 0.5) and np.all(overlaps[~foreground].max(axis=1) < 0.5)
+    np.testing.assert_array_equal(labels[foreground], gt_labels := np.array([2, 0])[overlaps[foreground].argmax(1)] + 1)
+    assert gt_labels.size == 4
+    decoded = detection.decode_boxes(targets[foreground], rois[foreground], detection.RCNN_VARIANCES)
+    np.testing.assert_allclose(decoded, gt[overlaps[foreground].argmax(1)], atol=1e-3)
+    np.testing.assert_array_equal(targets[~foreground], 0)
+    with pytest.raises(ValueError, match="gt_labels"):
+        detection.sample_rois(proposals, gt, [0])
+
+
+def test_warp_is_a_crop_when_sizes_agree():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(size=(2, 20, 24, 3)).astype(np.float32)
+    crops = detection.warp(images, [1, 0], np.array([[3, 5, 11, 13], [0, 0, 8, 8]], dtype=float), 8)
+    np.testing.assert_allclose(crops[0], images[1, 5:13, 3:11], atol=1e-5)
+    np.testing.assert_allclose(crops[1], images[0, 0:8, 0:8], atol=1e-5)
+    with pytest.raises(ValueError, match="image_indices"):
+        detection.warp(images, [2], np.array([[0, 0, 8, 8]], dtype=float), 8)
+
+
+# ----------------------------------------------------------------------------- data and pictures
+def test_load_shapes_detection_splits_are_fixed_and_disjoint():
+    small = detection.load_shapes_detection(num_train=4, num_val=2, num_test=3)
+    larger = detection.load_shapes_detection(num_train=6, num_val=2, num_test=5)
+    assert small.train.images.shape == (4, 64, 64, 3) and small.test.images.shape == (3, 64, 64, 3)
+    # a longer split starts with the same images (notebook 15 relies on this to reuse notebook 14's sets)
+    np.testing.assert_array_equal(larger.train.images[:4], small.train.images)
+    np.testing.assert_array_equal(larger.test.images[:3], small.test.images)
+    assert not np.allclose(small.train.images[0], small.test.images[0])
+    targets = small.targets(small.test)
+    assert len(targets) == 3 and set(targets[0]) == {"boxes", "labels"}
+    with pytest.raises(ValueError, match="background"):
+        detection.load_shapes_detection(num_train=2, num_val=1, num_test=1, background="sky")
+
+
+def test_detection_grid_returns_a_figure_and_checks_lengths():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    images = np.zeros((2, 16, 16, 3), dtype=np.float32)
+    truth = [{"boxes": [[1, 1, 5, 5]], "labels": [0]}, {"boxes": np.zeros((0, 4)), "labels": []}]
+    found = [{"boxes": [[1, 1, 6, 5]], "labels": [0], "scores": [0.9]}, {"boxes": np.zeros((0, 4)), "labels": [], "scores": []}]
+    figure = detection.detection_grid(images, truth, found, class_names=["a"])
+    assert figure.axes
+    with pytest.raises(ValueError, match="detections"):
+        detection.detection_grid(images, truth, found[:1])

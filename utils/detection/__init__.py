@@ -9,13 +9,17 @@ Taught in: notebooks/13_detection_metrics.ipynb (boxes, metrics), notebooks/14_r
 (proposals, anchors) and notebooks/15_ssd.ipynb (default boxes, encoding, matching).
 
 - `boxes`: `as_boxes`, `box_area`, `iou`, `nms`, `soft_nms`, `count_all_boxes`,
-  `count_sliding_windows`.
+  `count_sliding_windows`, `select_detections`.
 - `metrics`: `match_detections`, `precision_recall`, `average_precision`, `voc_evaluate`,
   `coco_evaluate`.
 - `anchors`: `default_boxes`, `encode_boxes`, `decode_boxes`, `match_anchors`.
+- `proposals`: `sliding_windows`, `selective_search`, `proposal_recall`, and R-CNN:
+  `sample_rois`, `warp`, `rcnn_network`, `train_rcnn`, `rcnn_detect`.
 - `plots`: `detection_grid`.
+- `data`: `load_shapes_detection` (the shapes-on-photographs set of notebooks 14 and 15).
 """
 
+from utils.detection.data import DetectionDataset, load_shapes_detection
 from utils.detection.anchors import decode_boxes, default_boxes, encode_boxes, match_anchors
 from utils.detection.boxes import (
     as_boxes,
@@ -24,6 +28,7 @@ from utils.detection.boxes import (
     count_sliding_windows,
     iou,
     nms,
+    select_detections,
     soft_nms,
 )
 from utils.detection.metrics import (
@@ -35,10 +40,22 @@ from utils.detection.metrics import (
     voc_evaluate,
 )
 from utils.detection.plots import detection_grid
+from utils.detection.proposals import (
+    RCNN_VARIANCES,
+    proposal_recall,
+    rcnn_detect,
+    rcnn_network,
+    sample_rois,
+    selective_search,
+    sliding_windows,
+    train_rcnn,
+    warp,
+)
 
 __all__ = [
-    "COCO_IOU_THRESHOLDS", "as_boxes", "average_precision", "box_area", "coco_evaluate",
+    "COCO_IOU_THRESHOLDS", "DetectionDataset", "load_shapes_detection", "as_boxes", "average_precision", "box_area", "coco_evaluate",
     "count_all_boxes", "count_sliding_windows", "decode_boxes", "default_boxes", "detection_grid",
     "encode_boxes", "iou", "match_anchors", "match_detections", "nms", "precision_recall",
-    "soft_nms", "voc_evaluate",
+    "select_detections", "soft_nms", "voc_evaluate", "RCNN_VARIANCES", "proposal_recall", "rcnn_detect",
+    "rcnn_network", "sample_rois", "selective_search", "sliding_windows", "train_rcnn", "warp",
 ]

@@ -161,3 +161,40 @@ def count_sliding_windows(height: int, width: int, window_sizes, stride: int) ->
         if window_height <= height and window_width <= width:
             total += ((height - window_height) // stride + 1) * ((width - window_width) // stride + 1)
     return int(total)
+
+
+def select_detections(boxes, class_probabilities, *, score_threshold: float = 0.01, iou_threshold: float = 0.45,
+                      max_detections: int = 100) -> dict:
+    """Turn one image's scored boxes into detections: per class, drop scores below
+    score_threshold, run `nms`, then keep the max_detections highest scores overall.
+
+    boxes: [P, 4] (one box for all classes) or [P, C, 4] (one box per class);
+    class_probabilities: [P, C + 1] with column 0 the background.
+    Returns {"boxes": [D, 4], "labels": [D] in 0..C-1, "scores": [D]}, highest score first.
+    """
+    probabilities = validation.as_array("class_probabilities", class_probabilities, ndim=2, dtype_kind="fiu",
+                                        finite=True, layout="[P, C + 1], column 0 the background")
+    raw = validation.as_array("boxes", boxes, ndim=(2, 3), dtype_kind="fiu", layout="[P, 4] or [P, C, 4]")
+    num_classes = probabilities.shape[1] - 1
+    if num_classes < 1:
+        raise ValueError(f"class_probabilities: expected C + 1 >= 2 columns, got {probabilities.shape[1]}")
+    if raw.shape[0] != probabilities.shape[0]:
+        raise ValueError(f"boxes: expected {probabilities.shape[0]} boxes like class_probabilities, got {raw.shape[0]}")
+    if raw.ndim == 3 and raw.shape[1:] != (num_classes, 4):
+        raise ValueError(f"boxes: expected [P, {num_classes}, 4] per-class boxes, got {raw.shape}")
+    score_threshold = validation.as_float("score_threshold", score_threshold, minimum=0.0)
+    iou_threshold = validation.as_float("iou_threshold", iou_threshold, minimum=0.0, maximum=1.0)
+    max_detections = validation.as_int("max_detections", max_detections, minimum=1)
+    kept_boxes, kept_labels, kept_scores = [], [], []
+    for label in range(num_classes):
+        class_boxes = as_boxes("boxes", raw[:, label] if raw.ndim == 3 else raw)
+        scores = probabilities[:, label + 1].astype(np.float64)
+        candidates = np.flatnonzero(scores >= score_threshold)
+        keep = candidates[nms(class_boxes[candidates], scores[candidates], iou_threshold, max_detections)]
+        kept_boxes.append(class_boxes[keep])
+        kept_labels.append(np.full(len(keep), label, dtype=np.int64))
+        kept_scores.append(scores[keep])
+    scores = np.concatenate(kept_scores)
+    order = np.argsort(-scores, kind="stable")[:max_detections]
+    return {"boxes": np.concatenate(kept_boxes)[order], "labels": np.concatenate(kept_labels)[order],
+            "scores": scores[order]}
