@@ -251,6 +251,10 @@ def test_links_between_notebooks_go_to_their_pages():
     assert missing == {"10_vgg"}
     deck = book.rewrite_links(html, "../", {"01_convolution"}, slides=True)
     assert '<a href="../slides/01_convolution.slides.html#2.-Im2col">see 01</a>' in deck
+    # a lab has a page but no slides: a deck links to its page
+    lab = book.rewrite_links('<a href="01_conv2d_im2col.ipynb">the lab</a>', "../",
+                             {"01_conv2d_im2col": ("labs/01_conv2d_im2col/01_conv2d_im2col.html", None)}, slides=True)
+    assert lab == '<a href="../labs/01_conv2d_im2col/01_conv2d_im2col.html">the lab</a>'
 
 
 def test_missing_assets_give_a_clear_error(tmp_path):

@@ -464,17 +464,23 @@ NOTEBOOK_LINK = re.compile(r'<a href="(?:[^"#]*/)?(\d\d_[A-Za-z0-9_]+)\.ipynb(#[
 
 def rewrite_links(html: str, root: str, known, *, slides: bool = False, missing=None) -> str:
     """Links between notebooks are written by file name (`[...](10_vgg.ipynb)`); in the book
-    they go to that notebook's page (from a slide deck: to its slides). A link to a notebook
-    that is not in the course (yet) is kept as plain text, so the book has no broken link.
-    Download links (`<a href=... download>`) are left alone."""
+    they go to that notebook's page (from a slide deck: to its slides, when it has some).
+    `known` maps a notebook's stem to its page and deck (paths from the book's root, the deck
+    None for labs), or is a set of course-notebook stems. A link to a notebook that is not in
+    the book (yet) is kept as plain text, so the book has no broken link. Download links
+    (`<a href=... download>`) are left alone."""
+    if not isinstance(known, dict):
+        known = {stem: (f"notebooks/{stem}.html", f"slides/{stem}.slides.html") for stem in known}
+
     def replace(match):
         stem, fragment, text = match.group(1), match.group(2) or "", match.group(3)
         if stem not in known:
             if missing is not None:
                 missing.add(stem)
             return f'<span class="course-missing" title="{stem}.ipynb is not in the course yet">{text}</span>'
-        target = f"{root}slides/{stem}.slides.html" if slides else f"{root}notebooks/{stem}.html"
-        return f'<a href="{target}{fragment}">{text}</a>'
+        page, deck = known[stem]
+        target = deck if slides and deck else page
+        return f'<a href="{root}{target}{fragment}">{text}</a>'
 
     return NOTEBOOK_LINK.sub(replace, html)
 
@@ -482,7 +488,7 @@ def rewrite_links(html: str, root: str, known, *, slides: bool = False, missing=
 def render_notebook(path: pathlib.Path, out: pathlib.Path, folder: str, exporters, *, slides: bool,
                     links_extra=(), known=None, missing=None) -> Page:
     """Render one notebook to `out/folder/stem.html` (and its slides), copy the .ipynb.
-    `known`: stems of the course notebooks in the book, for links between notebooks."""
+    `known`: the notebooks in the book, for links between them (see `rewrite_links`)."""
     page_exporter, slides_exporter = exporters
     try:
         notebook = nbformat.read(path, as_version=4)
@@ -496,7 +502,8 @@ def render_notebook(path: pathlib.Path, out: pathlib.Path, folder: str, exporter
     html_url = f"{folder}/{stem}.html"
     slides_url = f"slides/{stem}.slides.html" if slides else None
     root = "../" * len(pathlib.PurePosixPath(folder).parts)
-    known = {stem} if known is None else set(known) | {stem}
+    if known is None:
+        known = {stem: (html_url, slides_url)}
     links = [{"href": path.name, "text": "download the notebook", "download": True}]
     if slides_url:
         links.insert(0, {"href": f"{root}{slides_url}", "text": "slides"})
@@ -567,7 +574,10 @@ def build(out: pathlib.Path, assets: pathlib.Path = DEFAULT_ASSETS, notebooks=No
     out.mkdir(parents=True, exist_ok=True)
     install_assets(pathlib.Path(assets), out)
     exporters = _exporters()
-    known = {path.stem for path in notebooks}
+    known = {path.stem: (f"notebooks/{path.stem}.html", f"slides/{path.stem}.slides.html") for path in notebooks}
+    for folder, student_notebooks in labs:
+        for path in student_notebooks:
+            known.setdefault(path.stem, (f"labs/{folder.name}/{path.stem}.html", None))
     missing: set = set()
     pages = []
     for position, path in enumerate(notebooks):
