@@ -134,6 +134,28 @@ def report(rows, metrics, description, loads) -> tuple[str, list]:
     return "\n".join(lines) + "\n", summary
 
 
+def write(out: pathlib.Path, rows, printed, description, loads) -> tuple[str, list]:
+    """Write notebooks.md, notebooks.csv and summary.csv for the notebooks run so far."""
+    metrics = []
+    for metric in METRICS:
+        value = extract(metric, printed[metric.notebook]) if metric.notebook in printed else None
+        missing = ("not run (notebook not in this benchmark)" if metric.notebook not in printed
+                   else f"not found: the notebook printed no line matching `{metric.pattern}`")
+        metrics.append({**dataclasses.asdict(metric), "value": value, "missing": missing})
+    markdown, summary = report(rows, metrics, description, loads)
+    with open(out / "notebooks.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with open(out / "summary.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["quantity", "value", "unit", "note"])
+        writer.writerows(summary)
+        writer.writerows([(f"machine: {key}", value, "", "") for key, value in description.items()])
+    (out / "notebooks.md").write_text(markdown)
+    return markdown, metrics
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="+", type=pathlib.Path)
@@ -152,23 +174,8 @@ def main(argv=None) -> int:
                      "cpu_s": f"{stats['cpu_seconds']:.1f}", "peak_mb": f"{stats['peak_mb']:.0f}",
                      "within_budget": "yes" if within else "NO"})
         print(f"  {rows[-1]}", flush=True)
-    metrics = []
-    for metric in METRICS:
-        value = extract(metric, printed[metric.notebook]) if metric.notebook in printed else None
-        missing = ("not run (notebook not in this benchmark)" if metric.notebook not in printed
-                   else f"not found: the notebook printed no line matching `{metric.pattern}`")
-        metrics.append({**dataclasses.asdict(metric), "value": value, "missing": missing})
-    markdown, summary = report(rows, metrics, description, (load_start, load_average()))
-    with open(args.out / "notebooks.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    with open(args.out / "summary.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["quantity", "value", "unit", "note"])
-        writer.writerows(summary)
-        writer.writerows([(f"machine: {key}", value, "", "") for key, value in description.items()])
-    (args.out / "notebooks.md").write_text(markdown)
+        # after every notebook, so that an interrupted run still leaves its report
+        markdown, metrics = write(args.out, rows, printed, description, (load_start, load_average()))
     print(markdown)
     found_all = all(m["value"] is not None for m in metrics if m["notebook"] in printed)
     return 0 if found_all and all(r["within_budget"] == "yes" for r in rows) else 1
