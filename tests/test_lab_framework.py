@@ -54,7 +54,7 @@ def execute_in_process(path: pathlib.Path) -> tuple[dict, str]:
 
 @functools.cache
 def solution_namespace(lab_name: str) -> dict:
-    """The namespace of the executed solution notebook (cached for the session)."""
+    """The namespace of the executed solution notebook (cached for the whole test run)."""
     folder = labs_tool.LABS / lab_name
     return execute_in_process(labs_tool.solution_path(folder))[0]
 

@@ -11,7 +11,7 @@ A check prints one line, `PASSED im2col: ...`, or a block that says which case f
 what was expected against what came back (shape first, then values) and a hint. It never
 raises, so "Run all" reaches the summary. The lab-specific checkers live next to each lab
 in `labs/NN_topic/checks.py` and compare the student's code with a reference nobody here
-wrote (TensorFlow ops, Keras layers, tf.GradientTape, pycocotools). They use the helpers
+wrote (TensorFlow ops, Keras layers, tf.GradientTape, pycocotools). They use the functions
 below, which turn every way a student's code can go wrong (not written yet, returns None,
 raises, wrong shape, wrong values) into a `CheckFailed` with a readable message.
 """
@@ -130,7 +130,7 @@ class Lab:
             print("Fix the failed checks, re-run their cells, then run this summary again.")
 
 
-# ---------------------------------------------------------------- helpers for checkers
+# ---------------------------------------------------------------- building blocks of checkers
 
 def is_unfilled(value) -> bool:
     """True for the placeholders a student version starts with: `...` and None."""
