@@ -4,6 +4,7 @@
 #   make lab      setup, then JupyterLab at the course
 #   make refresh  re-execute notebooks in place in a fresh kernel (NB=notebooks/00_....ipynb for one)
 #   make bench    per-notebook wall time and peak memory, written to build/bench/
+#   make labs     re-execute lab solutions and regenerate student versions (LAB=labs/03_batchnorm for one)
 #   make book     the course as a static site with slides, in build/book/ (works offline)
 
 SHELL := /bin/bash
@@ -20,7 +21,7 @@ NB ?= $(NOTEBOOKS)
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
                --nbval-cell-timeout 600 -p no:cacheprovider
 
-.PHONY: setup test unit nbval lab refresh bench clean book book-assets
+.PHONY: setup test unit nbval lab labs refresh bench clean book book-assets
 
 setup: $(STAMP)
 
@@ -47,6 +48,9 @@ LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: setup
 	$(PY) -m jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_FLAGS)
+
+labs: setup
+	$(PY) tools/labs.py --execute $(LAB)
 
 refresh: setup
 	$(PY) tools/refresh.py $(NB)
