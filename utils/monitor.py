@@ -61,7 +61,8 @@ class UpdateRatio(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         self._step += 1
         if self._step % self.every == 0 or self._step == 1:
-            self._before = [(name, np.array(weight.numpy(), copy=True))
+            # float64, so that the norms of a diverging run's huge weights do not overflow
+            self._before = [(name, np.array(weight.numpy(), dtype=np.float64))
                             for name, weight in self._kernels()]
         else:
             self._before = None
@@ -71,7 +72,7 @@ class UpdateRatio(keras.callbacks.Callback):
             return
         current = dict((name, weight) for name, weight in self._kernels())
         for name, before in self._before:
-            after = current[name].numpy()
+            after = current[name].numpy().astype(np.float64)
             norm = np.linalg.norm(before)
             ratio = float(np.linalg.norm(after - before) / norm) if norm > 0 else float("nan")
             self.ratios.setdefault(name, []).append(ratio)
