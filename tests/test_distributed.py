@@ -269,8 +269,36 @@ def test_launcher_ends_workers_when_the_parent_process_dies(sleeper, tmp_path):
         open({str(pid_file)!r}, "w").write(json.dumps(workers.pids))
         sys.exit(0)  # leave without stop()
     """
-    subprocess.run([sys.executable, "-c", textwrap.dedent(code)], check=True, timeout=60)
+    subprocess.run([sys.executable, "-c", textwrap.dedent(code)], check=True, timeout=60,
+                   env=dict(os.environ, TMPDIR=str(tmp_path)))
     assert _gone(json.loads(pid_file.read_text()))
+
+
+def test_worker_exits_when_its_parent_is_killed(tmp_path):
+    """A kernel killed with SIGKILL cannot end its workers; the worker script notices that its
+    parent is gone and exits by itself."""
+    pid_file = tmp_path / "pids.json"
+    code = f"""
+        import json, sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from utils import distributed
+        workers = distributed.launch_workers(num_workers=2, args=["--input-dir", "nowhere", "--hold", 600]).start()
+        open({str(pid_file)!r}, "w").write(json.dumps(workers.pids))
+        time.sleep(600)
+    """
+    # The scratch folder of the killed launcher stays behind: keep it in tmp_path.
+    parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=dict(os.environ, TMPDIR=str(tmp_path)))
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pids = json.loads(pid_file.read_text())
+        time.sleep(1.0)
+        assert all(psutil.pid_exists(pid) for pid in pids)
+    finally:
+        parent.kill()
+        parent.wait()
+    assert _gone(pids)
 
 
 def test_launcher_rejects_bad_arguments(sleeper, tmp_path):

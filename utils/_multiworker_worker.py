@@ -19,6 +19,22 @@ import json
 import os
 import pathlib
 import sys
+import threading
+import time
+
+
+def _exit_with_parent(interval: float = 0.5) -> None:
+    """End this worker if the process that started it dies, even by SIGKILL (a restarted
+    kernel), when the launcher has no chance to end it: the worker is then re-parented."""
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _short(error: BaseException) -> str:
@@ -61,9 +77,12 @@ def main(argv=None) -> int:
     parser.add_argument("--learning-rate", type=float, default=0.1)
     parser.add_argument("--probe-keras", action="store_true")
     parser.add_argument("--fail", action="store_true", help="raise at once (tests the launcher)")
+    parser.add_argument("--hold", type=float, default=0.0, help="wait this many seconds first (tests)")
     args = parser.parse_args(argv)
+    _exit_with_parent()
     if args.fail:
         raise RuntimeError("asked to fail")
+    time.sleep(args.hold)
 
     import utils  # noqa: F401 (pins the Keras backend)
     import keras

@@ -282,7 +282,7 @@ class WorkerGroup:
         self.cluster = cluster_spec(self.num_workers, host=self.host)
         # End the workers even if this process exits without leaving the `with` block
         # (finalize objects also run at interpreter exit). The list fills in below.
-        self._finalizer = weakref.finalize(self, _kill_all, self.processes)
+        self._finalizer = weakref.finalize(self, _cleanup, self.processes, self.directory, self.keep_directory)
         try:
             for index in range(self.num_workers):
                 env = dict(os.environ)
@@ -374,6 +374,12 @@ class WorkerGroup:
     def __exit__(self, *exc):
         self.stop()
         return False
+
+
+def _cleanup(processes, directory, keep_directory) -> None:
+    _kill_all(processes)
+    if not keep_directory:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _kill_all(processes, grace: float = 3.0) -> None:
