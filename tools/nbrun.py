@@ -16,8 +16,10 @@ SKIP_TAG = "nbval-skip"
 
 
 class _PeakMemory(threading.Thread):
-    """Polls the resident memory of this process's children (the kernel and anything it
-    starts) and keeps the peak of their sum, plus their CPU seconds."""
+    """Polls the memory of this process's children (the kernel and anything it starts) and
+    keeps the peak of their sum, plus their CPU seconds. Memory is the proportional set size
+    (PSS): pages shared between processes, such as TensorFlow's library loaded by a kernel
+    and its worker processes, are counted once in total rather than once per process."""
 
     def __init__(self, interval: float = 0.1):
         super().__init__(daemon=True)
@@ -32,7 +34,10 @@ class _PeakMemory(threading.Thread):
             total = 0
             for child in me.children(recursive=True):
                 try:
-                    total += child.memory_info().rss
+                    try:
+                        total += child.memory_full_info().pss
+                    except (AttributeError, psutil.AccessDenied):
+                        total += child.memory_info().rss
                     times = child.cpu_times()
                     self.cpu_seconds[child.pid] = times.user + times.system
                 except psutil.Error:
