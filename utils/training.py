@@ -94,9 +94,17 @@ class Timer:
 
 
 def accuracy(model, x, y, *, batch_size: int = 256) -> float:
-    """Top-1 accuracy of a classifier `model` on images x [N, ...] with labels y [N]."""
+    """Top-1 accuracy of a classifier `model` on images x [N, ...] with labels y [N].
+
+    Calls the model directly in inference mode, batch by batch, rather than `model.predict`:
+    predict traces a new function for every new model, and evaluating many fresh models in a
+    loop then makes TensorFlow warn about retracing.
+    """
     x = validation.as_array("x", x, dtype_kind="f", min_size=1)
     y = validation.as_labels("y", y, length=len(x))
     batch_size = validation.as_int("batch_size", batch_size, minimum=1)
-    scores = model.predict(x, batch_size=batch_size, verbose=0)
-    return float(np.mean(np.argmax(scores, axis=-1) == y))
+    correct = 0
+    for start in range(0, len(x), batch_size):
+        scores = np.asarray(model(x[start:start + batch_size], training=False))
+        correct += int(np.sum(np.argmax(scores, axis=-1) == y[start:start + batch_size]))
+    return correct / len(x)
