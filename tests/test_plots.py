@@ -49,3 +49,10 @@ def test_filters_and_confusion_matrix():
     assert texts.count("2") == 1 and len(texts) == 9
     with pytest.raises(ValueError, match="class_names"):
         plots.confusion_matrix([0, 1, 2], [0, 1, 2], class_names=["a"])
+
+
+def test_grid_returns_only_the_panels_asked_for():
+    fig, axes = plots.grid(5, num_columns=3, title="t")
+    assert len(axes) == 5 and len(fig.get_axes()) == 6
+    with pytest.raises(ValueError, match="count"):
+        plots.grid(0)

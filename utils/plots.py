@@ -30,6 +30,26 @@ def _to_display(image: np.ndarray) -> tuple[np.ndarray, str | None]:
     return image, None
 
 
+def grid(count: int, *, num_columns: int = 8, size: float = 1.2, title: str | None = None):
+    """An empty grid for `count` image panels, `num_columns` wide, with every axis hidden.
+
+    Returns (fig, axes): axes holds the first `count` panels, row by row. The building block
+    of `image_grid` and of `utils.detection.detection_grid`.
+    """
+    count = validation.as_int("count", count, minimum=1)
+    num_columns = validation.as_int("num_columns", num_columns, minimum=1)
+    plt = _pyplot()
+    columns = min(num_columns, count)
+    rows = math.ceil(count / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + (0.3 if title else 0)),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
+    return fig, list(axes.flat)[:count]
+
+
 def image_grid(images, labels=None, *, class_names=None, predictions=None, num_columns: int = 8,
                title: str | None = None, value_range=(0.0, 1.0), size: float = 1.2):
     """A grid of images [N, H, W, C] (C = 1 or 3), optionally captioned with labels.
@@ -57,15 +77,8 @@ def image_grid(images, labels=None, *, class_names=None, predictions=None, num_c
             return str(class_names[int(value)])
         return str(value)
 
-    plt = _pyplot()
-    columns = min(num_columns, count)
-    rows = math.ceil(count / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + (0.3 if title else 0)),
-                             squeeze=False)
-    for index, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if index >= count:
-            continue
+    fig, axes = grid(count, num_columns=num_columns, size=size, title=title)
+    for index, ax in enumerate(axes):
         shown, cmap = _to_display(np.clip((images[index] - low) / (high - low), 0, 1))
         ax.imshow(shown, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
         caption, colour = "", "black"
@@ -79,8 +92,6 @@ def image_grid(images, labels=None, *, class_names=None, predictions=None, num_c
                 caption = guess
         if caption:
             ax.set_title(caption, fontsize=7, color=colour)
-    if title:
-        fig.suptitle(title)
     fig.tight_layout()
     return fig
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from utils import validation
@@ -29,17 +27,12 @@ def detection_grid(images, ground_truths=None, detections=None, *, class_names=N
     for name, entries in (("ground_truths", ground_truths), ("detections", detections)):
         if entries is not None and len(entries) != count:
             raise ValueError(f"{name}: expected {count} entries to match images, got {len(entries)}")
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    columns = min(num_columns, count)
-    rows = math.ceil(count / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + (0.3 if title else 0)),
-                             squeeze=False)
-    for index, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if index >= count:
-            continue
+    from utils import plots
+
+    fig, axes = plots.grid(count, num_columns=num_columns, size=size, title=title)
+    for index, ax in enumerate(axes):
         height, width = images[index].shape[:2]
         ax.imshow(np.clip(images[index], 0, 1), extent=(0, width, height, 0), interpolation="nearest")
         if ground_truths is not None:
@@ -60,7 +53,5 @@ def detection_grid(images, ground_truths=None, detections=None, *, class_names=N
                         bbox={"facecolor": colour, "alpha": 0.8, "pad": 0.5, "linewidth": 0})
         ax.set_xlim(0, width)
         ax.set_ylim(height, 0)
-    if title:
-        fig.suptitle(title)
     fig.tight_layout()
     return fig
