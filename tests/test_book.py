@@ -509,3 +509,13 @@ def test_code_needs_no_second_sanitising_pass():
         html = highlight(source)
         assert clean_html(html) == html
         assert "<script>" not in html
+
+
+def test_a_disagreeing_claim_is_not_reported_as_holding():
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("# claim C08\nclaims.less('C08', 'speed-up', 0.6, 6, against_lecture=True)")
+    cell.execution_count = 1
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Claim C08 does not hold here: speed-up 0.6 < 6\n")]
+    notebook.cells = [cell]
+    (measurement,) = book.claim_measurements(notebook, "02_activations.ipynb", "x.html")
+    assert (measurement.status, measurement.value) == ("disagrees", "speed-up 0.6 < 6")

@@ -41,6 +41,8 @@ CLAIM_IDS = tuple(f"C{number:02d}" for number in range(1, 41))
 
 CLAIM_TAG = re.compile(r"#\s*claim (C\d\d)\b")
 CLAIM_HOLDS = re.compile(r"^Claim (C\d\d) holds: (.+)$", re.M)
+# An honest disagreement with the lecture, asserted with utils.claims(..., against_lecture=True).
+CLAIM_DISAGREES = re.compile(r"^Claim (C\d\d) does not hold here: (.+)$", re.M)
 CLAIM_FAILED = re.compile(r"Claim (C\d\d) failed: ([^\n]+)")
 TITLE = re.compile(r"^#\s+(?:(\d\d)\s*·\s*)?(.+?)\s*$", re.M)
 RUN_TIME = re.compile(r"\*\*Run time:\*\*\s*(.+)")
@@ -132,7 +134,7 @@ class Measurement:
     claim: str
     notebook: str          # file name, e.g. 01_convolution.ipynb
     page: str              # book-relative URL of the measuring cell
-    status: str            # holds | failed | asserted | not executed
+    status: str            # holds | disagrees | failed | asserted | not executed
     value: str
 
 
@@ -157,11 +159,14 @@ def claim_measurements(notebook, name: str, page: str) -> list[Measurement]:
             continue
         printed = _text_outputs(cell)
         holds = {claim: value.strip() for claim, value in CLAIM_HOLDS.findall(printed)}
+        disagrees = {claim: value.strip() for claim, value in CLAIM_DISAGREES.findall(printed)}
         failed = {claim: value.strip() for claim, value in CLAIM_FAILED.findall(printed)}
         anchor = f"{page}#cell-id={cell.get('id', '')}" if cell.get("id") else page
         for claim in tags:
             if claim in holds:
                 status, value = "holds", holds[claim]
+            elif claim in disagrees:
+                status, value = "disagrees", disagrees[claim]
             elif claim in failed:
                 status, value = "failed", failed[claim]
             elif cell.get("execution_count") is None:
@@ -610,6 +615,8 @@ def build(out: pathlib.Path, assets: pathlib.Path = DEFAULT_ASSETS, notebooks=No
         "num_measured": sum(1 for claim in claims if measured[claim.id]),
         "num_holding": sum(1 for claim in claims
                            if measured[claim.id] and all(m.status in ("holds", "asserted") for m in measured[claim.id])),
+        "num_disagreeing": sum(1 for claim in claims
+                               if any(m.status == "disagrees" for m in measured[claim.id])),
         "total_run_seconds": sum(page.overview.run_seconds or 0 for page in pages),
         "labs_readme": labs_readme.read_text(encoding="utf-8") if labs_readme.exists() else "",
     }
