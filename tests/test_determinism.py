@@ -53,7 +53,8 @@ def _run(cells, path):
 def test_a_notebook_twice_gives_identical_checked_outputs(tmp_path):
     first = _run(CELLS, tmp_path / "determinism.ipynb")
     second = _run(CELLS, tmp_path / "determinism.ipynb")
-    assert sum(len(outputs) for _, outputs in first) >= 4, "the notebook printed too little to compare"
+    printed = "".join(text for _, outputs in first for kind, text in outputs if kind == "stdout")
+    assert len(printed.splitlines()) == 4, f"expected 4 printed lines to compare, got:\n{printed}"
     for (index, outputs_a), (_, outputs_b) in zip(first, second):
         assert outputs_a == outputs_b, f"cell {index} differs between two runs:\n{outputs_a}\n{outputs_b}"
 
