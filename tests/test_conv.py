@@ -66,6 +66,12 @@ def test_conv2d_equals_tf_nn_conv2d_on_random_cases(case_seed, padding):
         assert _relative_error(got, expected.astype(np.float32)) < 1e-4, (x.shape, kernel.shape, stride, padding, dilation, groups)
         naive = conv.conv2d_naive(x, kernel, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
         assert _relative_error(naive, expected) < 1e-4
+        # Blocked im2col, TensorFlow's GEMM and worker threads compute the same convolution.
+        for options in ({"block": 1}, {"block": 2, "workers": 2}, {"block": 2, "matmul": conv.tensorflow_matmul}):
+            blocked = conv.conv2d(x, kernel, bias, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                  **options)
+            assert blocked.shape == expected.shape and blocked.dtype == np.float32
+            assert _relative_error(blocked, expected) < 1e-4, options
 
 
 def test_tensorflow_float32_oddity_is_not_ours():
@@ -211,3 +217,70 @@ def test_bad_values_and_types():
         conv.conv_output_size(5, 3, padding=None)
     with pytest.raises(ValueError, match="output_padding"):
         conv.conv_transpose_output_size(5, 3, stride=2, output_padding=2)
+
+
+def test_padding_wider_than_the_kernel_leaves_only_border_taps():
+    # Padding so wide that no output pixel has all k_w taps inside the input (the im2col copies
+    # then come only from the per-tap border path), and output pixels that see only padding.
+    rng = np.random.default_rng(5)
+    for shape, k, padding, stride in [((2, 2, 1, 3), (3, 4), 3, 1), ((1, 3, 2, 2), (2, 3), 2, (2, 1)),
+                                      ((1, 1, 1, 1), (1, 1), 2, 1), ((2, 5, 3, 2), (4, 4), 3, 2)]:
+        x = rng.standard_normal(shape).astype(np.float32)
+        kernel = rng.standard_normal((*k, shape[-1], 2)).astype(np.float32)
+        expected = _tf_conv(x, kernel, stride, padding, (1, 1), 1)
+        for block in (None, 1):
+            got = conv.conv2d(x, kernel, stride=stride, padding=padding, block=block)
+            assert _relative_error(got, expected) < 1e-5, (shape, k, padding, stride, block)
+
+
+def test_blocked_buffers_are_not_shared_between_geometries():
+    # Both layers have 8x8 outputs and 3x3 kernels, so their block buffers have the same shape,
+    # but "same" leaves zeros at the border that "valid" overwrites: a buffer kept between calls
+    # must belong to one geometry. Alternate them, with a smaller last block, on this thread and on workers.
+    rng = np.random.default_rng(6)
+    layers = [(rng.standard_normal((3, 8, 8, 2)).astype(np.float32), "same"),
+              (rng.standard_normal((3, 10, 10, 2)).astype(np.float32), "valid")]
+    kernel = rng.standard_normal((3, 3, 2, 4)).astype(np.float32)
+    for _ in range(3):
+        for x, padding in layers:
+            expected = tf.nn.conv2d(x.astype(np.float64), kernel.astype(np.float64), 1, padding.upper()).numpy()
+            for workers in (1, 2):
+                got = conv.conv2d(x, kernel, padding=padding, block=2, workers=workers)
+                assert _relative_error(got, expected) < 1e-5, (padding, workers)
+
+
+def test_tensorflow_matmul_equals_numpy_without_crashing_on_unaligned_memory():
+    rng = np.random.default_rng(7)
+    raw = rng.standard_normal(4000).astype(np.float32)
+    for offset in range(4):  # views starting 4, 8, 12 bytes past a boundary: TensorFlow needs 64
+        a = raw[offset:offset + 35 * 17].reshape(35, 17)
+        b = raw[1000 + offset:1000 + offset + 17 * 6].reshape(17, 6)
+        np.testing.assert_allclose(conv.tensorflow_matmul(a, b), a @ b, rtol=1e-5, atol=1e-5)
+    a3 = rng.standard_normal((3, 5, 4))
+    b3 = rng.standard_normal((3, 4, 2))[:, :, ::-1]  # batched, float64, not contiguous
+    got = conv.tensorflow_matmul(a3, b3)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, np.matmul(a3, b3), rtol=1e-12)
+
+
+def test_bad_blocking_arguments():
+    x = np.zeros((4, 6, 6, 2), np.float32)
+    kernel = np.zeros((3, 3, 2, 3), np.float32)
+    with pytest.raises(ValueError, match="block"):
+        conv.conv2d(x, kernel, block=0)
+    with pytest.raises(TypeError, match="block"):
+        conv.conv2d(x, kernel, block=1.5)
+    with pytest.raises(ValueError, match="workers.*block"):
+        conv.conv2d(x, kernel, workers=2)
+    with pytest.raises(ValueError, match="workers"):
+        conv.conv2d(x, kernel, block=1, workers=0)
+    with pytest.raises(TypeError, match="matmul: expected a function"):
+        conv.conv2d(x, kernel, matmul="numpy")
+    with pytest.raises(ValueError, match=r"matmul: .* returned shape \(3, 2\)"):
+        conv.conv2d(x, kernel, matmul=lambda a, b: np.zeros((3, 2), np.float32))
+    with pytest.raises(TypeError, match="a: expected a NumPy float array"):
+        conv.tensorflow_matmul([[1.0]], np.ones((1, 1)))
+    with pytest.raises(TypeError, match="b: expected a NumPy float array.*int64"):
+        conv.tensorflow_matmul(np.ones((1, 1)), np.ones((1, 1), np.int64))
+    with pytest.raises(ValueError, match=r"\(2, 3\) and \(2, 3\)"):
+        conv.tensorflow_matmul(np.ones((2, 3)), np.ones((2, 3)))

@@ -16,7 +16,9 @@ rest (the odd pixel) at the bottom/right; "valid" pads nothing.
 
 from __future__ import annotations
 
+import concurrent.futures
 import numbers
+import threading
 
 import numpy as np
 
@@ -29,6 +31,7 @@ __all__ = [
     "im2col",
     "conv2d",
     "conv2d_naive",
+    "tensorflow_matmul",
 ]
 
 _PADDINGS = ("valid", "same")
@@ -149,29 +152,56 @@ def _geometry(x_shape, kernel_size, stride, padding, dilation):
     return pads, tuple(output)
 
 
-def _columns(x, kernel_size, stride, pads, output_size, dilation, groups):
+def _valid_range(size, pad_before, stride, offset, output_size):
+    """Output indices r whose input index r * stride + offset - pad_before lies inside [0, size)."""
+    first = max(0, -(-(pad_before - offset) // stride))
+    stop = min(output_size, (size - 1 + pad_before - offset) // stride + 1)
+    return first, max(first, stop)
+
+
+def _columns(x, kernel_size, stride, pads, output_size, dilation, groups, buffer=None):
     """im2col into a buffer [groups, N * H' * W', k_h * k_w * C_in / groups].
 
-    One strided copy per kernel offset (i, j): the patch matrix is filled k_h * k_w times with
-    whole slabs [N, H', W', C] of the (padded) input, which keeps every copy contiguous in C.
-    Column order within a row is (i, j, c), the order of `kernel.reshape(-1, C_out)`.
+    Whole slabs rather than one window at a time: for each kernel row i, one strided copy moves
+    the input for every output pixel whose k_w taps all lie inside the input (a view whose last
+    two axes, tap j and channel, are contiguous in NHWC when dilation is 1 and groups is 1);
+    the few border columns are copied per tap. Column order within a row is (i, j, c), the order
+    of `kernel.reshape(-1, C_out)`. Padding is never materialised: the buffer is zero wherever a
+    tap falls outside the input. `buffer`, if given, is a C-contiguous
+    [groups, N, H', W', k_h, k_w, C / groups] array that is zero wherever this geometry does
+    not write (a fresh `np.zeros`, or one this function filled before for the same geometry).
     """
-    n, _, _, channels = x.shape
-    (top, bottom), (left, right) = pads
-    if top or bottom or left or right:
-        x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    n, height, width, channels = x.shape
+    (top, _), (left, _) = pads
     k_h, k_w = kernel_size
     (s_h, s_w), (d_h, d_w) = stride, dilation
     out_h, out_w = output_size
     group_channels = channels // groups
-    buffer = np.empty((groups, n, out_h, out_w, k_h, k_w, group_channels), dtype=x.dtype)
-    grouped = x.reshape(x.shape[:3] + (groups, group_channels))
+    if buffer is None:
+        buffer = np.zeros((groups, n, out_h, out_w, k_h, k_w, group_channels), dtype=x.dtype)
+    grouped = np.moveaxis(x.reshape(n, height, width, groups, group_channels), 3, 0)  # [groups, N, H, W, Cg]
+    g_stride, n_stride, h_stride, w_stride, c_stride = grouped.strides
+    tap_ranges = [_valid_range(width, left, s_w, j * d_w, out_w) for j in range(k_w)]
+    inner = (max(r[0] for r in tap_ranges), min(r[1] for r in tap_ranges))  # columns with every tap inside
     for i in range(k_h):
-        rows = slice(i * d_h, i * d_h + s_h * (out_h - 1) + 1, s_h)
-        for j in range(k_w):
-            cols = slice(j * d_w, j * d_w + s_w * (out_w - 1) + 1, s_w)
-            # [N, H', W', groups, Cg] -> [groups, N, H', W', Cg]
-            buffer[:, :, :, :, i, j, :] = np.moveaxis(grouped[:, rows, cols], 3, 0)
+        r0, r1 = _valid_range(height, top, s_h, i * d_h, out_h)
+        if r1 <= r0:
+            continue
+        first_row = r0 * s_h + i * d_h - top
+        if inner[1] > inner[0]:
+            c0, c1 = inner
+            start = grouped[:, :, first_row, c0 * s_w - left]  # [groups, N, Cg] at tap j = 0
+            window = np.lib.stride_tricks.as_strided(
+                start, shape=(groups, n, r1 - r0, c1 - c0, k_w, group_channels),
+                strides=(g_stride, n_stride, s_h * h_stride, s_w * w_stride, d_w * w_stride, c_stride),
+                writeable=False)
+            buffer[:, :, r0:r1, c0:c1, i, :, :] = window
+        rows = slice(first_row, (r1 - 1) * s_h + i * d_h - top + 1, s_h)
+        for j, (c0, c1) in enumerate(tap_ranges):  # border columns, outside the inner range
+            for lo, hi in ((c0, min(c1, inner[0])), (max(c0, inner[1], inner[0]), c1)):
+                if hi > lo:
+                    cols = slice(lo * s_w + j * d_w - left, (hi - 1) * s_w + j * d_w - left + 1, s_w)
+                    buffer[:, :, r0:r1, lo:hi, i, j, :] = grouped[:, :, rows, cols]
     return buffer.reshape(groups, n * out_h * out_w, k_h * k_w * group_channels)
 
 
@@ -230,7 +260,8 @@ def _validated_conv_arguments(x, kernel, bias, stride, padding, dilation, groups
     return x.astype(dtype, copy=False), kernel.astype(dtype, copy=False), bias, stride, padding, dilation, groups
 
 
-def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1, groups=1):
+def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1, groups=1, *, block=None, matmul=None,
+           workers=1):
     """2-D convolution (cross-correlation, as in every framework) as im2col + one matrix product per group.
 
     x: [N, H, W, C_in] (NHWC); kernel: [k_h, k_w, C_in / groups, C_out] as in `tf.nn.conv2d`;
@@ -240,26 +271,140 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1, groups=1
     (group g sees input channels [g C_in/groups, (g+1) C_in/groups) and produces output channels
     [g C_out/groups, (g+1) C_out/groups)).
 
+    How it is computed (the result is the same whichever is chosen):
+    block: None (default) builds the whole patch matrix, one row per output pixel of the batch,
+        then multiplies once: the textbook im2col. An int b builds it for b images at a time in
+        a reused buffer small enough to stay in the CPU's cache, and multiplies each piece as
+        soon as it is built.
+    matmul: the function that multiplies a [groups, M, K] patch matrix by [groups, K, C_out / groups]
+        weights (2-D operands when groups == 1). Default `np.matmul` (NumPy's BLAS);
+        `tensorflow_matmul` hands the product to TensorFlow's GEMM.
+    workers: threads that each build and multiply their own blocks, so that one thread's copying
+        overlaps another's matrix product (both release Python's GIL). Needs `block`.
+
     Returns [N, H', W', C_out] with H' = floor((H + 2p - d (k_h - 1) - 1) / s) + 1, in the
     result dtype of x and kernel. Equal to `tf.nn.conv2d` / `keras.layers.Conv2D`.
     """
     x, kernel, bias, stride, padding, dilation, groups = _validated_conv_arguments(
         x, kernel, bias, stride, padding, dilation, groups
     )
+    n = x.shape[0]
+    workers = validation.as_int("workers", workers, minimum=1)
+    if block is None:
+        if workers > 1:
+            raise ValueError(f"workers: {workers} threads need blocks to share out; pass block (images per block)")
+        block = n
+    block = validation.as_int("block", block, minimum=1)
+    if matmul is None:
+        matmul = np.matmul
+    elif not callable(matmul):
+        raise TypeError(f"matmul: expected a function (a, b) -> a @ b such as np.matmul, got {matmul!r}")
     k_h, k_w, group_in, c_out = kernel.shape
     pads, (out_h, out_w) = _geometry(x.shape, (k_h, k_w), stride, padding, dilation)
-    columns = _columns(x, (k_h, k_w), stride, pads, (out_h, out_w), dilation, groups)
     group_out = c_out // groups
-    # [k_h, k_w, Cg, groups * Cg_out] -> [groups, k_h * k_w * Cg, Cg_out]
-    weights = kernel.reshape(k_h * k_w * group_in, groups, group_out).transpose(1, 0, 2)
-    if groups == 1:
-        output = columns[0] @ weights[0]
+    # [k_h, k_w, Cg, groups * Cg_out] -> [groups, k_h * k_w * Cg, Cg_out], 64-byte aligned for any BLAS
+    weights = _aligned_copy(kernel.reshape(k_h * k_w * group_in, groups, group_out).transpose(1, 0, 2))
+    output = np.empty((n, out_h, out_w, c_out), dtype=x.dtype)
+    geometry = (x.shape[1:], x.dtype.str, (k_h, k_w), stride, pads, dilation, groups)
+
+    def convolve(start):
+        images = x[start:start + block]
+        size = images.shape[0]
+        shape = (groups, size, out_h, out_w, k_h, k_w, group_in)
+        buffer = np.zeros(shape, x.dtype) if size == n else _scratch_buffer((geometry, size), shape, x.dtype)
+        columns = _columns(images, (k_h, k_w), stride, pads, (out_h, out_w), dilation, groups, buffer)
+        rows = size * out_h * out_w
+        if groups == 1:
+            product = _product(matmul, columns[0], weights[0], (rows, c_out))
+        else:  # one product per group: [groups, M, Cg_out] -> [M, groups, Cg_out]
+            product = _product(matmul, columns, weights, (groups, rows, group_out)).transpose(1, 0, 2)
+        output[start:start + size] = product.reshape(size, out_h, out_w, c_out)
+
+    starts = range(0, n, block)
+    if workers == 1 or len(starts) == 1:
+        for start in starts:
+            convolve(start)
     else:
-        output = np.matmul(columns, weights)  # one product per group: [groups, M, Cg_out]
-        output = output.transpose(1, 0, 2).reshape(-1, c_out)
+        list(_thread_pool(workers).map(convolve, starts))
     if bias is not None:
         output += bias.astype(output.dtype, copy=False)
-    return output.reshape(x.shape[0], out_h, out_w, c_out)
+    return output
+
+
+_scratch = threading.local()  # per thread: the block buffers of the latest geometries
+_pools: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _scratch_buffer(key, shape, dtype):
+    """This thread's zeroed, aligned block buffer for `key` (geometry and block size), kept between calls.
+
+    Reusing it saves allocating and faulting in fresh memory on every call; it stays valid
+    because a geometry always writes the same elements (`_columns`). At most two are kept per
+    thread: a full block and the last, smaller one.
+    """
+    buffers = _scratch.__dict__.setdefault("buffers", {})
+    if key not in buffers:
+        if len(buffers) >= 2:
+            buffers.pop(next(iter(buffers)))
+        buffers[key] = _aligned_zeros(shape, dtype)
+    return buffers[key]
+
+
+def _thread_pool(workers):
+    with _pools_lock:
+        if workers not in _pools:
+            _pools[workers] = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="conv2d")
+        return _pools[workers]
+
+
+def _product(matmul, a, b, expected_shape):
+    product = np.asarray(matmul(a, b))
+    if product.shape != expected_shape:
+        raise ValueError(f"matmul: {matmul!r} returned shape {product.shape} for operands {a.shape} and {b.shape}, "
+                         f"expected {expected_shape}")
+    return product
+
+
+def _aligned_zeros(shape, dtype, alignment=64):
+    """np.zeros(shape, dtype) whose data starts on an `alignment`-byte boundary (as Eigen and oneDNN like)."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    raw = np.zeros(nbytes + alignment, dtype=np.uint8)
+    offset = -raw.ctypes.data % alignment
+    return raw[offset:offset + nbytes].view(dtype).reshape(shape)
+
+
+def _aligned_copy(array):
+    copy = _aligned_zeros(array.shape, array.dtype)
+    copy[...] = array
+    return copy
+
+
+def tensorflow_matmul(a, b):
+    """a @ b computed by TensorFlow's `tf.linalg.matmul` (oneDNN's GEMM on x86), returned as NumPy.
+
+    A `matmul` for `conv2d`: the same product as `np.matmul`, computed by the library that
+    TensorFlow's own layers use. C-contiguous NumPy operands are handed over without copying
+    (DLPack) when they are 64-byte aligned, as `conv2d`'s buffers are, and copied otherwise.
+    """
+    import tensorflow as tf
+
+    for name, value in (("a", a), ("b", b)):
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+            raise TypeError(f"{name}: expected a NumPy float array, got {type(value).__name__}"
+                            f"{'' if not isinstance(value, np.ndarray) else ' of dtype ' + str(value.dtype)}")
+    if a.ndim < 2 or b.ndim != a.ndim or a.shape[-1] != b.shape[-2] or a.shape[:-2] != b.shape[:-2]:
+        raise ValueError(f"a, b: shapes {a.shape} and {b.shape} do not multiply ([..., M, K] @ [..., K, P])")
+
+    def tensor(array):
+        # TensorFlow's kernels require 64-byte aligned memory (an unaligned one aborts the process),
+        # so only an aligned C-contiguous array is shared; anything else is copied into one.
+        if not array.flags.c_contiguous or array.ctypes.data % 64:
+            array = _aligned_copy(array)
+        return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
+
+    return tf.linalg.matmul(tensor(a), tensor(b)).numpy()
 
 
 def conv2d_naive(x, kernel, bias=None, stride=1, padding="valid", dilation=1, groups=1):
