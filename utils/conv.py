@@ -12,6 +12,10 @@ with p the padding on each side, k the kernel size, s the stride and d the dilat
 TensorFlow's "same" padding gives H' = ceil(H / s) and pads
 `total = max((H' - 1) s + d (k - 1) + 1 - H, 0)` pixels, `total // 2` at the top/left and the
 rest (the odd pixel) at the bottom/right; "valid" pads nothing.
+
+`conv2d` builds the whole patch matrix by default (the textbook im2col). With `block=b` it
+builds and multiplies it b images at a time in a buffer that stays in the CPU's cache, as
+production GEMM-based convolutions do; `matmul` and `workers` choose the GEMM and the threads.
 """
 
 from __future__ import annotations
@@ -274,8 +278,8 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1, groups=1
     How it is computed (the result is the same whichever is chosen):
     block: None (default) builds the whole patch matrix, one row per output pixel of the batch,
         then multiplies once: the textbook im2col. An int b builds it for b images at a time in
-        a reused buffer small enough to stay in the CPU's cache, and multiplies each piece as
-        soon as it is built.
+        a buffer small enough to stay in the CPU's cache, and multiplies each piece as soon as
+        it is built. Each thread keeps its buffers (at most two) for the next call.
     matmul: the function that multiplies a [groups, M, K] patch matrix by [groups, K, C_out / groups]
         weights (2-D operands when groups == 1). Default `np.matmul` (NumPy's BLAS);
         `tensorflow_matmul` hands the product to TensorFlow's GEMM.
