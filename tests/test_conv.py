@@ -284,3 +284,26 @@ def test_bad_blocking_arguments():
         conv.tensorflow_matmul(np.ones((1, 1)), np.ones((1, 1), np.int64))
     with pytest.raises(ValueError, match=r"\(2, 3\) and \(2, 3\)"):
         conv.tensorflow_matmul(np.ones((2, 3)), np.ones((2, 3)))
+
+
+def test_concurrent_callers_share_the_worker_threads_safely():
+    # Two threads call conv2d at once, with different geometries, through the same pool of workers;
+    # each worker keeps its own buffers, so neither caller sees the other's patches.
+    import concurrent.futures
+
+    rng = np.random.default_rng(8)
+    jobs = [(rng.standard_normal((5, 9, 7, 4)).astype(np.float32), rng.standard_normal((3, 3, 4, 6)).astype(np.float32),
+             "same", 1),
+            (rng.standard_normal((6, 8, 8, 4)).astype(np.float32), rng.standard_normal((2, 4, 2, 6)).astype(np.float32),
+             "valid", 2)]
+    expected = [_tf_conv(x, k, 1, padding, (1, 1), groups) for x, k, padding, groups in jobs]
+
+    def run(index):
+        x, k, padding, groups = jobs[index]
+        return [conv.conv2d(x, k, padding=padding, groups=groups, block=2, workers=2) for _ in range(10)]
+
+    with concurrent.futures.ThreadPoolExecutor(2) as callers:
+        results = list(callers.map(run, [0, 1]))
+    for got_list, reference in zip(results, expected):
+        for got in got_list:
+            assert _relative_error(got, reference) < 1e-5
