@@ -62,3 +62,79 @@ def test_against_lecture_says_so(capsys):
         claims.less("C08", "speed-up", 7.0, 6, against_lecture=True)
     with pytest.raises(TypeError, match="against_lecture"):
         claims.check("C08", True, "x", against_lecture="yes")
+
+
+def test_sign_test_p_values():
+    assert claims.sign_test_p(5, 5) == pytest.approx(1 / 32)
+    assert claims.sign_test_p(8, 9) == pytest.approx(10 / 512)
+    assert claims.sign_test_p(4, 5) == pytest.approx(6 / 32)
+    assert claims.sign_test_p(0, 5) == 1.0
+    with pytest.raises(ValueError, match="wins"):
+        claims.sign_test_p(6, 5)
+
+
+def _paired_runs(effect, seeds, noise=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=seeds)
+    return base + effect + noise * rng.normal(size=seeds), base + noise * rng.normal(size=seeds)
+
+
+@pytest.mark.parametrize("test", ["sign", "bootstrap"])
+def test_paired_refuses_when_the_effect_is_absent(test):
+    # No effect at all: over many synthetic data sets the helper says "holds" at most ~alpha of the time.
+    holds = 0
+    for seed in range(200):
+        a, b = _paired_runs(0.0, 9, seed=seed)
+        try:
+            claims.paired("C41", "x", a, b, a_name="A", b_name="B", test=test, expect="holds")
+            holds += 1
+        except claims.ClaimFailed:
+            pass
+    assert holds / 200 < 0.1
+
+
+@pytest.mark.parametrize("test", ["sign", "bootstrap"])
+def test_paired_finds_a_present_effect_and_its_opposite(test, capsys):
+    a, b = _paired_runs(3.0, 9, noise=0.5)
+    claims.paired("C41", "loss", a, b, a_name="A", b_name="B", test=test)
+    assert capsys.readouterr().out.startswith("Claim C41 holds: loss: A better in 9/9 paired seeds")
+    # The same data read as "lower is better" is the opposite effect: a finding against the lecture.
+    claims.paired("C41", "loss", a, b, a_name="A", b_name="B", test=test, larger_is_better=False,
+                  expect="does not hold here")
+    assert capsys.readouterr().out.startswith("Claim C41 does not hold here: loss: A better in 0/9")
+    with pytest.raises(claims.ClaimFailed, match="expected 'holds', measured 'does not hold here'"):
+        claims.paired("C41", "loss", a, b, a_name="A", b_name="B", test=test, larger_is_better=False)
+
+
+def test_paired_inconclusive_and_equivalence(capsys):
+    a, b = np.array([1.0, 2.0, 3.0, 4.0, 5.0]), np.array([1.5, 1.5, 3.5, 3.5, 5.0])
+    claims.paired("C13", "acc", a, b, a_name="A", b_name="B", expect="inconclusive")
+    assert "Claim C13 is inconclusive at 5 pairs: acc" in capsys.readouterr().out
+    tiny = b + np.array([0.001, -0.002, 0.001, 0.0, -0.001])
+    claims.paired("C13", "acc", tiny, b, a_name="A", b_name="B", margin=0.01, expect="does not hold here")
+    # A margin narrower than the spread of the differences cannot turn noise into equivalence.
+    claims.paired("C13", "acc", a, b, a_name="A", b_name="B", margin=0.1, expect="inconclusive")
+
+
+def test_paired_bad_arguments():
+    with pytest.raises(ValueError, match="a, b"):
+        claims.paired("C41", "x", [1, 2, 3], [1, 2], a_name="A", b_name="B")
+    with pytest.raises(ValueError, match="a: expected finite"):
+        claims.paired("C41", "x", [1, float("nan")], [1, 2], a_name="A", b_name="B")
+    with pytest.raises(ValueError, match="expect"):
+        claims.paired("C41", "x", [1, 2], [1, 2], a_name="A", b_name="B", expect="maybe")
+    with pytest.raises(TypeError, match="larger_is_better"):
+        claims.paired("C41", "x", [1, 2], [1, 2], a_name="A", b_name="B", larger_is_better="no")
+    with pytest.raises(TypeError, match="b: expected a sequence"):
+        claims.paired("C41", "x", [1, 2], ["a", object()], a_name="A", b_name="B")
+
+
+def test_bootstrap_interval_is_reproducible_and_covers_the_mean():
+    differences = np.random.default_rng(1).normal(1.0, 1.0, 20)
+    first, second = claims.bootstrap_interval(differences), claims.bootstrap_interval(differences)
+    assert first == second and first[0] < differences.mean() < first[1]
+
+
+def test_computed_fact(capsys):
+    claims.computed("C37", "1.125e10 boxes")
+    assert capsys.readouterr().out == "Claim C37 computed: 1.125e10 boxes\n"

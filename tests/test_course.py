@@ -23,7 +23,7 @@ from tools import book  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 LAB_NOTEBOOKS = sorted(p for p in (ROOT / "labs").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-CLAIM_CALL = re.compile(r"\bclaims\.(less|greater|at_least|between|close|equal|check|fraction)\(\s*[\"'](C\d\d)[\"']")
+CLAIM_CALL = re.compile(r"\bclaims\.(less|greater|at_least|between|close|equal|check|fraction|paired|computed)\(\s*[\"'](C\d\d)[\"']")
 IGNORE_TAGS = {"nbval-ignore-output", "nbval-skip"}
 
 
@@ -71,21 +71,21 @@ def measured_claims() -> dict:
 # --------------------------------------------------------------------------- claims
 
 def test_every_lecture_claim_is_measured_and_asserted():
-    """Fails, listing the ids, until every claim C01-C40 is measured in some notebook."""
+    """Fails, listing the ids, until every claim C01-C46 is measured in some notebook."""
     claims = {claim.id: claim for claim in book.load_claims()}
     assert list(claims) == list(book.CLAIM_IDS)
     measured = measured_claims()
     missing = [claim_id for claim_id in book.CLAIM_IDS if claim_id not in measured]
     details = "\n".join(f"  {claim_id}: {claims[claim_id].statement}" for claim_id in missing)
     assert not missing, (
-        f"{len(missing)} of 40 lecture claims are not measured in any notebook: {', '.join(missing)}\n"
+        f"{len(missing)} of {len(book.CLAIM_IDS)} lecture claims are not measured in any notebook: {', '.join(missing)}\n"
         f"(each needs a code cell tagged '# claim Cnn' that ends in a utils.claims call or an assert)\n{details}")
 
 
 def test_claim_tags_name_real_claims():
     unknown = [f"{path.name} cell {index}: {claim}" for path, index, claim, _ in claim_cells()
                if claim not in book.CLAIM_IDS]
-    assert not unknown, f"claim tags that are not C01-C40: {unknown}"
+    assert not unknown, f"claim tags that are not C01-C46: {unknown}"
 
 
 def test_claim_cells_end_in_an_assertion():

@@ -5,7 +5,7 @@
     build/book/notebooks/NN_x.ipynb  the notebook itself, to download
     build/book/slides/NN_x.slides.html  every notebook as reveal.js slides
     build/book/labs.html, labs/...   the self-paced labs (student versions)
-    build/book/claims.html           the lecture's claims C01-C40: statement, where measured, value
+    build/book/claims.html           the lecture's claims C01-C46: statement, where measured, value
     build/book/assets/               MathJax and reveal.js, copied from the npm packages that
                                      `make book-assets` installs (tools/book/package-lock.json)
 
@@ -37,12 +37,16 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 HERE = ROOT / "tools" / "book"
 DEFAULT_ASSETS = ROOT / ".venv" / "book-assets" / "node_modules"
 BOOK_TITLE = "Elements of Convolutional Neural Networks, in Keras and TensorFlow"
-CLAIM_IDS = tuple(f"C{number:02d}" for number in range(1, 41))
+CLAIM_IDS = tuple(f"C{number:02d}" for number in range(1, 47))
 
 CLAIM_TAG = re.compile(r"#\s*claim (C\d\d)\b")
 CLAIM_HOLDS = re.compile(r"^Claim (C\d\d) holds: (.+)$", re.M)
 # An honest disagreement with the lecture, asserted with utils.claims(..., against_lecture=True).
 CLAIM_DISAGREES = re.compile(r"^Claim (C\d\d) does not hold here: (.+)$", re.M)
+# Paired comparisons that neither confirm nor refute the lecture at the standard of evidence,
+# and closed-form facts (a count computed, not a claim that could fail): utils.claims.paired / computed.
+CLAIM_INCONCLUSIVE = re.compile(r"^Claim (C\d\d) is inconclusive at \d+ pairs: (.+)$", re.M)
+CLAIM_COMPUTED = re.compile(r"^Claim (C\d\d) computed: (.+)$", re.M)
 CLAIM_FAILED = re.compile(r"Claim (C\d\d) failed: ([^\n]+)")
 TITLE = re.compile(r"^#\s+(?:(\d\d)\s*·\s*)?(.+?)\s*$", re.M)
 RUN_TIME = re.compile(r"\*\*Run time:\*\*\s*(.+)")
@@ -134,7 +138,7 @@ class Measurement:
     claim: str
     notebook: str          # file name, e.g. 01_convolution.ipynb
     page: str              # book-relative URL of the measuring cell
-    status: str            # holds | disagrees | failed | asserted | not executed
+    status: str            # holds | disagrees | inconclusive | computed | failed | asserted | not executed
     value: str
 
 
@@ -161,12 +165,18 @@ def claim_measurements(notebook, name: str, page: str) -> list[Measurement]:
         holds = {claim: value.strip() for claim, value in CLAIM_HOLDS.findall(printed)}
         disagrees = {claim: value.strip() for claim, value in CLAIM_DISAGREES.findall(printed)}
         failed = {claim: value.strip() for claim, value in CLAIM_FAILED.findall(printed)}
+        inconclusive = {claim: value.strip() for claim, value in CLAIM_INCONCLUSIVE.findall(printed)}
+        computed = {claim: value.strip() for claim, value in CLAIM_COMPUTED.findall(printed)}
         anchor = f"{page}#cell-id={cell.get('id', '')}" if cell.get("id") else page
         for claim in tags:
             if claim in holds:
                 status, value = "holds", holds[claim]
             elif claim in disagrees:
                 status, value = "disagrees", disagrees[claim]
+            elif claim in inconclusive:
+                status, value = "inconclusive", inconclusive[claim]
+            elif claim in computed:
+                status, value = "computed", computed[claim]
             elif claim in failed:
                 status, value = "failed", failed[claim]
             elif cell.get("execution_count") is None:
@@ -614,7 +624,7 @@ def build(out: pathlib.Path, assets: pathlib.Path = DEFAULT_ASSETS, notebooks=No
         "pages": pages, "labs": lab_entries, "claims": claims, "measured": measured,
         "num_measured": sum(1 for claim in claims if measured[claim.id]),
         "num_holding": sum(1 for claim in claims
-                           if measured[claim.id] and all(m.status in ("holds", "asserted") for m in measured[claim.id])),
+                           if measured[claim.id] and all(m.status in ("holds", "asserted", "computed") for m in measured[claim.id])),
         "num_disagreeing": sum(1 for claim in claims
                                if any(m.status == "disagrees" for m in measured[claim.id])),
         "total_run_seconds": sum(page.overview.run_seconds or 0 for page in pages),

@@ -20,6 +20,8 @@ import math
 import numbers
 import re
 
+import numpy as np
+
 from utils import validation
 
 _CLAIM_ID = re.compile(r"^C\d\d$")
@@ -149,3 +151,108 @@ def fraction(claim_id: str, name: str, successes: int, trials: int, *, against_l
     relation = ">" if strict else ">="
     _finish(claim_id, holds, f"{name} {successes}/{trials} {relation} {_format(share)} of trials",
             f"{name} {successes}/{trials} not {relation} {_format(share)} of trials", against_lecture=against_lecture)
+
+
+# --- Comparisons over paired seeds (the standard of evidence of ../shared/CLAIMS.md) ---------
+
+VERDICTS = ("holds", "does not hold here", "inconclusive")
+
+
+def sign_test_p(wins: int, trials: int) -> float:
+    """One-sided sign test: P(at least `wins` successes in `trials` fair coin flips).
+
+    5 of 5 gives 1/32 = 0.031, 8 of 9 gives 0.020, 4 of 5 gives 0.19."""
+    wins = validation.as_int("wins", wins, minimum=0)
+    trials = validation.as_int("trials", trials, minimum=1)
+    if wins > trials:
+        raise ValueError(f"wins: expected <= trials={trials}, got {wins}")
+    return sum(math.comb(trials, k) for k in range(wins, trials + 1)) / 2 ** trials
+
+
+def bootstrap_interval(differences, *, confidence: float = 0.95, resamples: int = 10_000, seed: int = 0):
+    """Percentile bootstrap interval (low, high) of the mean of paired differences.
+
+    Resampling is seeded, so the same differences always give the same interval."""
+    differences = _differences_array("differences", differences)
+    confidence = validation.as_fraction("confidence", confidence, allow_zero=False)
+    resamples = validation.as_int("resamples", resamples, minimum=100)
+    rng = np.random.default_rng(seed)
+    means = differences[rng.integers(0, len(differences), (resamples, len(differences)))].mean(axis=1)
+    tail = (1 - confidence) / 2
+    return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
+
+
+def _differences_array(name, values) -> np.ndarray:
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected a sequence of numbers, got {type(values).__name__}") from None
+    if array.ndim != 1 or len(array) < 2:
+        raise ValueError(f"{name}: expected a 1-D sequence of at least 2 paired values, got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name}: expected finite values, got {array.tolist()}")
+    return array
+
+
+def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_is_better: bool = True,
+           test: str = "sign", alpha: float = 0.05, margin: float | None = None,
+           expect: str = "holds") -> None:
+    """Compare paired runs (same seed, data and budget; only the one thing differs).
+
+    The lecture says arm `a` beats arm `b` on the measure `name` (larger is better unless
+    `larger_is_better=False`). The verdict is
+      - "holds": a beats b at level `alpha` -- a one-sided sign test over the pairs
+        (`test="sign"`; ties count against the claim) or a bootstrap interval of the mean
+        paired difference that excludes zero (`test="bootstrap"`);
+      - "does not hold here": b beats a at the same standard, or (with `margin`) the
+        bootstrap interval of the difference lies inside [-margin, margin] (equivalence);
+      - "inconclusive" otherwise (reported as "inconclusive at N pairs").
+    The notebook states the verdict it expects in its prose and passes it as `expect`; a
+    different verdict raises `ClaimFailed` with the numbers.
+    """
+    a, b = _differences_array("a", a), _differences_array("b", b)
+    if a.shape != b.shape:
+        raise ValueError(f"a, b: expected paired values of equal length, got {len(a)} and {len(b)}")
+    if not isinstance(larger_is_better, bool):
+        raise TypeError(f"larger_is_better: expected a bool, got {type(larger_is_better).__name__}")
+    test = validation.as_choice("test", test, ("sign", "bootstrap"))
+    expect = validation.as_choice("expect", expect, VERDICTS)
+    alpha = validation.as_fraction("alpha", alpha, allow_zero=False)
+    if margin is not None:
+        margin = validation.as_float("margin", margin, minimum=0)
+    differences = (a - b) if larger_is_better else (b - a)
+    trials = len(differences)
+    wins, losses = int((differences > 0).sum()), int((differences < 0).sum())
+    low, high = bootstrap_interval(differences, confidence=1 - 2 * alpha)
+    if test == "sign":
+        p_for, p_against = sign_test_p(wins, trials), sign_test_p(losses, trials)
+        favours, opposes = p_for < alpha, p_against < alpha
+        evidence = (f"{a_name} better in {wins}/{trials} paired seeds, {b_name} in {losses}/{trials} "
+                    f"(one-sided sign test p = {p_for:.3g}{' < ' if favours else ' >= '}{alpha:g})")
+    else:
+        favours, opposes = low > 0, high < 0
+        evidence = f"{a_name} better in {wins}/{trials} paired seeds"
+    equivalent = margin is not None and -margin < low and high < margin
+    verdict = "holds" if favours else "does not hold here" if (opposes or equivalent) else "inconclusive"
+    gain = "gain" if larger_is_better else "reduction"
+    interval = f"{1 - 2 * alpha:.0%} bootstrap interval [{_format(low)}, {_format(high)}]"
+    detail = f"mean {gain} of {a_name} over {b_name} {_format(float(differences.mean()))}, {interval}"
+    if margin is not None:
+        detail += f", equivalence margin +/-{_format(margin)}"
+    message = f"{name}: {evidence}; {detail}"
+    label = f"is inconclusive at {trials} pairs" if verdict == "inconclusive" else verdict
+    if not isinstance(claim_id, str) or not _CLAIM_ID.match(claim_id):
+        raise ValueError(f"claim_id: expected an id like 'C06', got {claim_id!r}")
+    if verdict != expect:
+        raise ClaimFailed(f"Claim {claim_id} failed: expected '{expect}', measured '{verdict}': {message}")
+    print(f"Claim {claim_id} {label}: {message}")
+
+
+def computed(claim_id: str, statement: str) -> None:
+    """A closed-form fact (a parameter count, a box count): printed as computed, not as a
+    claim that 'holds'. Assert the fact itself in the cell before calling this."""
+    if not isinstance(claim_id, str) or not _CLAIM_ID.match(claim_id):
+        raise ValueError(f"claim_id: expected an id like 'C06', got {claim_id!r}")
+    if not isinstance(statement, str) or not statement:
+        raise TypeError("statement: expected a non-empty string")
+    print(f"Claim {claim_id} computed: {statement}")
