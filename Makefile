@@ -1,5 +1,8 @@
 # Elements of Convolutional Neural Networks: the commands the README shows.
 #   make setup    create or update .venv/ from requirements.txt (near-instant when up to date)
+#                 with Python 3.11, 3.12 or 3.13: the newest found on PATH for a new .venv, the
+#                 Python of an existing .venv otherwise; PYTHON=python3.12 picks one (and rebuilds
+#                 .venv when it was made by another version)
 #   make test     setup, then unit tests and nbval over every notebook and lab
 #   make lab      setup, then JupyterLab at the course
 #   make refresh  re-execute notebooks in place in a fresh kernel (NB=notebooks/00_....ipynb for one)
@@ -8,10 +11,38 @@
 #   make book     the course as a static site with slides, in build/book/ (works offline)
 
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
+
+# The Python versions requirements.txt is locked for (pyproject.toml's requires-python).
+SUPPORTED_PYTHONS := 3.11 3.12 3.13
+# Major.minor of interpreter $(1); empty when it does not run (e.g. a pyenv shim of a version
+# that pyenv has not selected).
+python_version = $(shell $(1) -S -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# The first of the interpreters $(1) that runs and is supported.
+first_python = $(if $(1),$(if $(filter $(SUPPORTED_PYTHONS),$(call python_version,$(firstword $(1)))),$(firstword $(1)),$(call first_python,$(wordlist 2,$(words $(1)),$(1)))))
+VENV_PYVER := $(if $(wildcard $(PY)),$(call python_version,$(PY)))
+
+# PYTHON: given (make setup PYTHON=python3.12), else the Python of a working .venv, else the
+# newest supported one on PATH. PYTHON and PYVER are computed once, and only when used.
+ifeq ($(origin PYTHON),undefined)
+ifneq ($(filter $(SUPPORTED_PYTHONS),$(VENV_PYVER)),)
+PYTHON := $(PY)
+PYVER := $(VENV_PYVER)
+else
+PYTHON = $(eval PYTHON := $(call first_python,python3.13 python3.12 python3.11 python3))$(PYTHON)
+endif
+endif
+PYVER ?= $(eval PYVER := $(call python_version,$(PYTHON)))$(PYVER)
+
+found_pythons = $(if $(PYTHON),$(PYTHON) $(if $(PYVER),is $(PYVER),does not run),$(or $(shell \
+  for p in python3.13 python3.12 python3.11 python3; do command -v $$p >/dev/null || continue; \
+  v=$$($$p -c 'import sys; print("is %d.%d" % sys.version_info[:2])' 2>/dev/null) || v="does not run"; \
+  printf '%s%s %s' "$$sep" $$p "$$v"; sep=', '; done),no python3))
+PYTHON_NEEDED = Python 3.11, 3.12 or 3.13 is needed (found: $(found_pythons)); install one or pass PYTHON=/path/to/python3.x
+# Expands to nothing, or stops make (also under make -n) when PYTHON is not a supported Python.
+check_python = $(if $(filter $(SUPPORTED_PYTHONS),$(PYVER)),,$(error $(PYTHON_NEEDED)))
 
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # Lab notebooks that nbval executes (the solution versions; see labs/README.md).
@@ -25,17 +56,27 @@ PYTEST_PARALLEL ?= -n 2 --dist loadfile
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
                --nbval-cell-timeout 600 -p no:cacheprovider
 
-.PHONY: setup test unit nbval lab labs refresh bench clean book book-assets
+.PHONY: setup test unit nbval test-kernels lab labs refresh bench clean book book-assets FORCE
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml config/ipython_kernel_config.py
+# Out of date also when .venv runs another Python than PYTHON: then .venv is rebuilt (keeping
+# the book's assets, which do not depend on Python). The stamp records the Python version.
+$(STAMP): requirements.txt pyproject.toml config/ipython_kernel_config.py \
+          $(if $(wildcard $(STAMP)),$(if $(filter $(PYVER),$(VENV_PYVER)),,FORCE))
+	@echo "setup: $(VENV) with $(PYTHON) (Python $(PYVER))"$(check_python)
+	@if { [ -e $(VENV)/pyvenv.cfg ] || [ -L $(PY) ]; } && [ "$$($(PY) -c 'import sys;print(sys.version_info[:2])' 2>/dev/null)" != "$$($(PYTHON) -c 'import sys;print(sys.version_info[:2])')" ]; then \
+	  echo "setup: $(VENV) was made by Python $(or $(VENV_PYVER),(not runnable)), rebuilding it with Python $(PYVER)"; \
+	  find $(VENV) -mindepth 1 -maxdepth 1 ! -name book-assets -exec rm -rf {} +; \
+	fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	mkdir -p $(VENV)/etc/ipython
 	cp config/ipython_kernel_config.py $(VENV)/etc/ipython/ipython_kernel_config.py
-	touch $@
+	@echo $(PYVER) > $@
+
+FORCE:
 
 test: setup
 	$(MAKE) --no-print-directory unit
@@ -46,6 +87,16 @@ unit: setup
 
 nbval: setup
 	$(PY) -m pytest $(PYTEST_PARALLEL) $(NBVAL_FLAGS) $(NOTEBOOKS) $(LAB_NOTEBOOKS)
+
+# Checked outputs must not depend on the CPU's floating-point kernels (CONTRIBUTING.md, "Outputs
+# and nbval"). This re-runs a sample of notebooks that train networks with oneDNN limited to
+# AVX2 and OpenBLAS on its Haswell kernels (a laptop without AVX-512), so an output that
+# differs between kernels fails here even on a machine with AVX-512.
+KERNEL_SAMPLE ?= notebooks/00_image_classification.ipynb notebooks/03_normalization.ipynb \
+                 notebooks/05_augmentation.ipynb
+test-kernels: setup
+	ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell \
+	  $(PY) -m pytest $(PYTEST_PARALLEL) $(NBVAL_FLAGS) $(KERNEL_SAMPLE)
 
 # JupyterLab refuses to run as root (common in containers) unless told to.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
