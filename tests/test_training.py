@@ -3,6 +3,7 @@ import time
 import numpy as np
 import pytest
 
+import utils
 from utils import training
 
 
@@ -93,3 +94,84 @@ def test_best_seconds_takes_the_minimum_after_a_warm_up():
         training.best_seconds(0.5)
     with pytest.raises(ValueError, match="repeats"):
         training.best_seconds(spin, repeats=0)
+
+
+# --- stacked_mlp: K networks in one model train exactly as K separate Keras networks ---------
+
+def _separate_copy(stacked, k, depth, width, activation):
+    """Network k of a stacked_mlp, as a plain Keras MLP with the same weights."""
+    import keras
+
+    layers = [layer for layer in stacked.layers if isinstance(layer, keras.layers.EinsumDense)]
+    inputs = keras.Input((layers[0].kernel.shape[1],))
+    x = inputs
+    dense_layers = []
+    for index, layer in enumerate(layers):
+        last = index == len(layers) - 1
+        dense = keras.layers.Dense(layer.kernel.shape[2], activation="softmax" if last else activation)
+        x = dense(x)
+        dense.kernel.assign(layer.kernel[k])
+        dense.bias.assign(layer.bias[k])
+        dense_layers.append(dense)
+    return keras.Model(inputs, x), dense_layers
+
+
+def test_stacked_mlp_trains_each_network_as_if_alone():
+    import keras
+
+    from utils import training
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 6)).astype(np.float32), rng.integers(0, 3, 32)
+    utils.set_seed(0)
+    stacked = training.stacked_mlp(3, 6, 3, depth=2, width=5, weight_scales=[0.1, 1.0, 10.0])
+    copies = [_separate_copy(stacked, k, 2, 5, "relu") for k in range(3)]
+    probabilities = np.asarray(stacked(x))
+    for k, (copy, _) in enumerate(copies):
+        np.testing.assert_allclose(probabilities[:, k], np.asarray(copy(x)), rtol=1e-5, atol=1e-6)
+    stacked.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), loss=training.summed_crossentropy)
+    stacked.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+    einsum = [layer for layer in stacked.layers if isinstance(layer, keras.layers.EinsumDense)]
+    for k, (copy, dense_layers) in enumerate(copies):
+        copy.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), loss="sparse_categorical_crossentropy")
+        copy.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+        for stacked_layer, dense in zip(einsum, dense_layers):
+            np.testing.assert_allclose(np.asarray(stacked_layer.kernel[k]), np.asarray(dense.kernel), rtol=1e-4, atol=1e-5)
+    losses = training.per_network(stacked, x, y)["loss"]
+    expected = [float(keras.losses.sparse_categorical_crossentropy(y, copy(x)).numpy().mean()) for copy, _ in copies]
+    np.testing.assert_allclose(losses, expected, rtol=1e-4)
+
+
+def test_stacked_mlp_squared_error_and_gates():
+    from utils import training
+
+    y = np.array([0, 2])
+    probabilities = np.array([[[0.7, 0.2, 0.1], [1 / 3, 1 / 3, 1 / 3]], [[0.1, 0.1, 0.8], [0.0, 0.0, 1.0]]], np.float32)
+    expected = [(0.3 ** 2 + 0.2 ** 2 + 0.1 ** 2) + (4 / 9 + 1 / 9 + 1 / 9), (0.01 + 0.01 + 0.04) + 0.0]
+    np.testing.assert_allclose(np.asarray(training.summed_squared_error(y, probabilities)), expected, rtol=1e-5)
+    utils.set_seed(0)
+    model = training.stacked_mlp(2, 4, 3, depth=4, width=4, blocks="residual")
+    x = np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32)
+    before = np.asarray(model(x))
+    gate = model.get_layer("block_2_gate").gate
+    gate.assign(0.0)
+    assert not np.allclose(np.asarray(model(x)), before)
+    gate.assign(1.0)
+    np.testing.assert_allclose(np.asarray(model(x)), before)
+
+
+def test_recompute_batchnorm_statistics_equals_the_batch_statistics():
+    import keras
+
+    from utils import training
+
+    images = np.random.default_rng(2).normal(3.0, 2.0, size=(64, 4, 4, 2)).astype(np.float32)
+    inputs = keras.Input((4, 4, 2))
+    model = keras.Model(inputs, keras.layers.BatchNormalization()(inputs))
+    training.recompute_batchnorm_statistics(model, images)
+    layer = model.layers[-1]
+    np.testing.assert_allclose(np.asarray(layer.moving_mean), images.mean(axis=(0, 1, 2)), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(layer.moving_variance), images.var(axis=(0, 1, 2)), rtol=1e-4)
+    assert layer.momentum == 0.99
+    with pytest.raises(ValueError, match="images"):
+        training.recompute_batchnorm_statistics(model, np.zeros((0, 4, 4, 2), np.float32))
