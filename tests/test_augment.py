@@ -224,3 +224,15 @@ def test_box_augmenter_bad_arguments():
         augment.box_augmenter([keras.layers.Dense(3)])
     with pytest.raises(ValueError, match="min_size"):
         augment.box_augmenter([flip], min_size=-1)
+
+
+def test_pad_boxes_takes_empty_lists_for_an_image_without_objects():
+    padded = augment.pad_boxes([[], [[0, 0, 4, 4]]], [[], [2]])
+    np.testing.assert_array_equal(padded["labels"], [[-1], [2]])
+    boxes, labels = augment.unpad_boxes(padded)
+    assert boxes[0].shape == (0, 4) and labels[0].shape == (0,)
+
+
+def test_pad_boxes_refuses_labels_that_int32_cannot_hold():
+    with pytest.raises(ValueError, match=r"labels\[0\]"):
+        augment.pad_boxes([[[0, 0, 4, 4]]], [[2**40]])  # would wrap around to 0

@@ -307,3 +307,32 @@ def test_concurrent_callers_share_the_worker_threads_safely():
     for got_list, reference in zip(results, expected):
         for got in got_list:
             assert _relative_error(got, reference) < 1e-5
+
+
+def test_pytorch_layout_kernel_is_refused_even_when_its_shape_fits():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((1, 10, 10, 3)).astype(np.float32)
+    torch_kernel = rng.standard_normal((16, 3, 3, 3)).astype(np.float32)  # [C_out, C_in, k_h, k_w]
+    # read as HWIO it is a 16x3 kernel from 3 to 3 channels, which "same" padding would accept
+    for function in (conv.conv2d, conv.conv2d_naive):
+        with pytest.raises(ValueError, match=r"kernel:.*HWIO.*a 16x3 kernel.*PyTorch.*transpose\(2, 3, 1, 0\)"):
+            function(x, torch_kernel, padding="same")
+    # when its shape does not fit, the message also names the layout and the fix
+    with pytest.raises(ValueError, match=r"kernel:.*HWIO.*PyTorch.*transpose\(2, 3, 1, 0\)"):
+        conv.conv2d(x, rng.standard_normal((8, 3, 5, 5)).astype(np.float32))
+    # the transposed kernel is the convolution TensorFlow computes
+    kernel = torch_kernel.transpose(2, 3, 1, 0)
+    np.testing.assert_allclose(conv.conv2d(x, kernel, padding="same"), tf.nn.conv2d(x, kernel, 1, "SAME").numpy(),
+                               rtol=1e-4, atol=1e-4)
+    # Ambiguous shapes up to 11 rows stay HWIO: a 5x3 kernel from 3 to 3 channels, a 1-D filter
+    assert conv.conv2d(x, np.ones((5, 3, 3, 3), np.float32)).shape == (1, 6, 8, 3)
+    assert conv.conv2d(x[..., :1], np.ones((15, 1, 1, 1), np.float32), padding="same").shape == (1, 10, 10, 1)
+
+
+def test_empty_batch_gives_an_empty_output():
+    x = np.zeros((0, 6, 5, 2), np.float32)
+    kernel = np.ones((3, 3, 2, 4), np.float32)
+    for function in (conv.conv2d, conv.conv2d_naive):
+        assert function(x, kernel, padding="same", stride=2).shape == (0, 3, 3, 4)
+    assert conv.conv2d(x, kernel, block=2, workers=2).shape == (0, 4, 3, 4)
+    assert conv.im2col(x, 3).shape == (0, 18)

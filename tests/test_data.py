@@ -129,3 +129,24 @@ def test_image_dataset_validates():
         data.ImageDataset("t", x, y, x, y + 1, x, y, class_names=("a", "b"))
     with pytest.raises(ValueError, match="x_test"):
         data.ImageDataset("t", x, y, x, y, np.zeros((4, 4, 4, 1), np.float32), y, class_names=("a", "b"))
+
+
+def test_unordered_or_repeated_names_are_refused():
+    with pytest.raises(TypeError, match="shapes"):  # a set's order, and so the labels, would vary
+        data.make_shapes(1, shapes={"circle", "square"})
+    with pytest.raises(TypeError, match="aspect_ratio_range"):
+        data.make_shapes(1, aspect_ratio_range=2.0)
+    assert data.make_shapes(1, shapes=["square"]).labels[0].tolist() == [1]
+    with pytest.raises(TypeError, match="classes"):
+        data.load_photo_patches(classes={"cat", "coffee"})
+    with pytest.raises(ValueError, match="classes: expected distinct"):
+        data.load_photo_patches(classes=("cat", "cat"))
+
+
+def test_stratified_split_checks_its_arguments():
+    x, y = np.zeros((8, 2)), np.array([0, 1] * 4)
+    with pytest.raises(ValueError, match="y: expected 8 labels"):
+        data.stratified_split(x, y[:-1], val_fraction=0.0, test_fraction=0.5, seed=0)
+    with pytest.raises(TypeError, match="y"):
+        data.stratified_split(x, y + 0.5, val_fraction=0.0, test_fraction=0.5, seed=0)
+

@@ -508,3 +508,66 @@ def test_detection_grid_returns_a_figure_and_checks_lengths():
     assert figure.axes
     with pytest.raises(ValueError, match="detections"):
         detection.detection_grid(images, truth, found[:1])
+
+
+# ----------------------------------------------------------------------------- padding rows, no-match entries
+def _padded_perfect_case():
+    """Two images whose boxes went through augment.pad_boxes (label -1, zero box rows), and a
+    perfect detector that returns the same padded arrays with score 1."""
+    from utils import augment
+
+    padded = augment.pad_boxes([np.array([[0, 0, 10, 10.0]]), np.array([[5, 5, 20, 20.0], [30, 30, 40, 40.0]])],
+                               [np.array([0]), np.array([1, 0])])
+    truths = [{"boxes": b, "labels": l} for b, l in zip(padded["boxes"], padded["labels"])]
+    found = [{"boxes": b, "labels": l, "scores": np.ones(len(l))} for b, l in zip(padded["boxes"], padded["labels"])]
+    return truths, found
+
+
+def test_evaluation_ignores_pad_boxes_rows_with_label_minus_one():
+    truths, found = _padded_perfect_case()
+    coco = detection.coco_evaluate(truths, found)
+    assert coco["AP"] == pytest.approx(1.0)
+    assert set(coco["AP_per_class"]) == {0, 1}
+    voc = detection.voc_evaluate(truths, found)
+    assert voc["mAP"] == pytest.approx(1.0) and set(voc["AP_per_class"]) == {0, 1}
+    # a padding row among the detections is not a false positive either
+    found[0] = {"boxes": [[0, 0, 10, 10], [50, 50, 60, 60]], "labels": [0, -1], "scores": [0.5, 0.9]}
+    assert detection.coco_evaluate(truths, found)["AP"] == pytest.approx(1.0)
+
+
+def test_evaluation_rejects_other_negative_labels():
+    truth = [{"boxes": [[0, 0, 10, 10]], "labels": [-2]}]
+    with pytest.raises(ValueError, match=r"ground_truths\[0\]\['labels'\].*-1"):
+        detection.coco_evaluate(truth, [{"boxes": np.zeros((0, 4)), "labels": [], "scores": []}])
+
+
+def test_precision_recall_refuses_match_indices_with_minus_one():
+    _, matched = detection.match_detections([[0, 0, 10, 10]], [[0, 0, 10, 10], [50, 50, 60, 60]], [0.9, 0.8])
+    assert matched.tolist() == [0, -1]
+    with pytest.raises(ValueError, match="is_true_positive.*-1"):
+        detection.precision_recall([0.9, 0.8], matched, 1)
+    with pytest.raises(ValueError, match="is_true_positive"):
+        detection.precision_recall([0.9, 0.8], [2, 0], 2)
+    precision, recall = detection.precision_recall([0.9, 0.8], [1, 0], 1)  # 0/1 integers are fine
+    assert precision.tolist() == [1.0, 0.5] and recall.tolist() == [1.0, 1.0]
+
+
+def test_iou_of_huge_and_tiny_boxes_does_not_overflow_or_underflow():
+    a, b = np.array([[0, 0, 10, 10.0]]), np.array([[0, 0, 10, 5.0]])
+    for scale in (2.0**600, 1e160, 1e-170, 2.0**-600):
+        assert detection.iou(a * scale, b * scale)[0, 0] == pytest.approx(0.5)
+    # a huge box next to ordinary ones does not disturb their IoU
+    np.testing.assert_allclose(detection.iou([[0, 0, 1, 1], [0, 0, 1e200, 1e200]], [[0, 0, 1, 1]]), [[1.0], [0.0]])
+
+
+def test_empty_boxes_must_still_have_four_columns():
+    assert detection.iou([], [[0, 0, 1, 1]]).shape == (0, 1)
+    for bad in (np.zeros((0, 3)), np.zeros((2, 0))):
+        with pytest.raises(ValueError, match="boxes_a: expected boxes of shape"):
+            detection.iou(bad, [[0, 0, 1, 1]])
+
+
+def test_an_image_without_objects_may_give_labels_as_an_empty_array():
+    truth = [{"boxes": [[0, 0, 10, 10]], "labels": [0]}, {"boxes": np.zeros((0, 4)), "labels": np.zeros(0)}]
+    found = [{"boxes": [[0, 0, 10, 10]], "labels": [0], "scores": [0.9]}, {"boxes": [], "labels": [], "scores": []}]
+    assert detection.voc_evaluate(truth, found)["mAP"] == 1.0

@@ -221,3 +221,36 @@ def test_lab_rejects_bad_arguments():
         lab.check("zzz", lambda: None)
     with pytest.raises(ValueError, match="lab_name"):
         labcheck.load_checks("no_such_lab")
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: labcheck.compare("y", np.ones(3) + 0j, np.ones(3)), r"y should hold real numbers.*complex"),
+    (lambda: labcheck.compare("dy", np.array([True, False]), np.array([1.0, 0.0])),
+     r"dy should hold numbers.*float64.*boolean"),
+    (lambda: labcheck.compare("matches", np.array([0.0, -1.0]), np.array([0, -1])),
+     r"matches should hold integers.*int64.*float64"),
+    (lambda: labcheck.compare("is_tp", np.array([2, 0]), np.array([True, False])),
+     r"is_tp should hold True/False.*2"),
+    (lambda: labcheck.compare_sequence("kept indices", np.array([1.0, 2.0]), [1, 2]),
+     r"kept indices should hold integers.*float64"),
+    (lambda: labcheck.compare_number("ap", "0.5", 0.5), r"ap should hold numbers.*'0\.5'"),
+    (lambda: labcheck.compare_number("ap", 0.5 + 0j, 0.5), r"ap should hold real numbers.*complex"),
+])
+def test_answers_of_the_wrong_kind_are_rejected(call, words):
+    with pytest.raises(labcheck.CheckFailed, match=words) as failure:
+        call()
+    assert isinstance(failure.value, TypeError)  # a WrongType: catchable as TypeError too
+
+
+def test_answers_of_the_right_kind_in_other_forms_still_pass():
+    labcheck.compare("y", [1, 2], np.array([1.0, 2.0]))  # integers where floats are expected
+    labcheck.compare("is_tp", np.array([1, 0]), np.array([True, False]))  # 0/1 flags
+    labcheck.compare_sequence("kept indices", [], [])  # an empty list is float to NumPy
+    labcheck.compare_sequence("kept indices", np.array([3, 1], np.int32), [3, 1])
+    assert labcheck.compare_number("ap", np.float32(0.5), 0.5) == 0.5
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_compare_number_reports_nan_and_inf_answers(value):
+    with pytest.raises(labcheck.CheckFailed, match=f"ap is wrong: expected 0.5, got {value}"):
+        labcheck.compare_number("ap", value, 0.5)

@@ -78,3 +78,13 @@ def test_update_ratio_bad_arguments():
         monitor.UpdateRatio(every=1.5)
     with pytest.raises(ValueError, match="no ratios"):
         monitor.UpdateRatio().table()
+
+
+@pytest.mark.parametrize("dtype, scale", [(np.float16, 300.0), (np.float16, 1e-4), (np.float32, 1e20)])
+def test_update_weight_ratio_does_not_overflow_or_underflow(dtype, scale):
+    before = (np.ones((10, 10)) * scale).astype(dtype)
+    after = (before.astype(np.float64) * 1.01).astype(dtype)
+    expected = np.linalg.norm(after.astype(np.float64) - before.astype(np.float64)) / np.linalg.norm(
+        before.astype(np.float64))
+    assert monitor.update_weight_ratio(before, after) == pytest.approx(expected, rel=1e-9)
+    assert monitor.update_weight_ratio(before, after) == pytest.approx(0.01, rel=0.1)

@@ -155,3 +155,49 @@ def test_bad_inputs():
         norm.update_moving_statistics(np.zeros(2), np.ones(2), np.zeros(2), np.ones(2), momentum=1.5)
     with pytest.raises(ValueError, match="groups"):
         norm.group_norm(x, np.ones(2), np.zeros(2), groups=3)
+
+
+def _lrn_by_windows(a, n=5, k=2.0, alpha=1e-4, beta=0.75):
+    """The docstring's formula, one explicit window per channel, in float64."""
+    a = np.asarray(a, np.float64)
+    radius, channels = n // 2, a.shape[-1]
+    sums = np.stack([np.sum(a[..., max(0, i - radius):i + radius + 1] ** 2, axis=-1) for i in range(channels)], -1)
+    return a / (k + alpha * sums) ** beta
+
+
+def test_lrn_keeps_a_nan_inside_its_window():
+    a = np.random.default_rng(2).standard_normal((2, 3, 3, 16))
+    a[0, 1, 1, 0] = np.nan
+    got = norm.local_response_normalization(a)
+    expected = _lrn_by_windows(a)
+    assert np.isnan(got[0, 1, 1]).tolist() == [True] * 3 + [False] * 13  # channels 0..2 see channel 0
+    np.testing.assert_allclose(got, expected, rtol=1e-12)  # NaN where expected is NaN, equal elsewhere
+    # TensorFlow's CPU kernel multiplies by a band matrix, so NaN * 0 spreads to every channel;
+    # where it has no NaN, it agrees
+    tf_result = tf.nn.local_response_normalization(a.astype(np.float32), depth_radius=2, bias=2.0, alpha=1e-4,
+                                                   beta=0.75).numpy()
+    finite = np.isfinite(tf_result)
+    np.testing.assert_allclose(got[finite], tf_result[finite], rtol=1e-5)
+
+
+def test_lrn_has_no_cancellation_next_to_huge_values():
+    a = np.random.default_rng(3).standard_normal((1, 2, 2, 16)) * 100
+    a[..., 0] = 1e10  # its square, 1e20, used to swamp the later windows' running sums
+    got = norm.local_response_normalization(a)
+    np.testing.assert_allclose(got, _lrn_by_windows(a), rtol=1e-12)
+    expected = tf.nn.local_response_normalization(a.astype(np.float32), depth_radius=2, bias=2.0, alpha=1e-4,
+                                                  beta=0.75).numpy()
+    np.testing.assert_allclose(norm.local_response_normalization(a.astype(np.float32)), expected, rtol=1e-5)
+
+
+def test_batch_norm_return_statistics_must_be_a_bool():
+    x = np.ones((4, 2))
+    with pytest.raises(TypeError, match="return_statistics"):
+        norm.batch_norm(x, np.ones(2), np.zeros(2), return_statistics="no")
+    assert len(norm.batch_norm(x, np.ones(2), np.zeros(2), return_statistics=np.bool_(True))) == 3
+
+
+def test_lrn_window_wider_than_the_channels():
+    a = np.random.default_rng(4).standard_normal((1, 2, 2, 4))
+    np.testing.assert_allclose(norm.local_response_normalization(a, n=10**9),  # no 10^9-channel padding
+                               norm.local_response_normalization(a, n=7), rtol=1e-15)

@@ -55,3 +55,23 @@ def test_as_choice_and_labels():
         validation.as_labels("y", np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="y: expected 3 labels"):
         validation.as_labels("y", np.array([0, 1]), length=3)
+
+
+def test_an_empty_list_is_an_array_of_any_kind():
+    assert validation.as_array("labels", [], dtype_kind="iu").dtype == np.int64
+    assert validation.as_labels("labels", []).shape == (0,)
+    assert validation.as_array("flags", [], dtype_kind="b").dtype == bool
+    with pytest.raises(TypeError, match="labels"):
+        validation.as_array("labels", [0.5], dtype_kind="iu")
+
+
+def test_as_bool_and_as_names():
+    assert validation.as_bool("flag", np.bool_(False)) is False
+    for wrong in ("no", 0, None, np.array([True])):
+        with pytest.raises(TypeError, match="flag: expected True or False"):
+            validation.as_bool("flag", wrong)
+    assert validation.as_names("shapes", ["b", "a"], ("a", "b")) == ("b", "a")
+    with pytest.raises(TypeError, match="shapes"):
+        validation.as_names("shapes", {"a", "b"}, ("a", "b"))  # a set has no order
+    with pytest.raises(ValueError, match="distinct"):
+        validation.as_names("classes", ("a", "a"), ("a", "b"), distinct=True)

@@ -156,9 +156,10 @@ def pad_boxes(boxes, labels, *, max_boxes: int | None = None) -> dict:
                         f"{type(boxes).__name__} and {type(labels).__name__}")
     if len(boxes) != len(labels):
         raise ValueError(f"labels: expected one array per image ({len(boxes)}), got {len(labels)}")
-    boxes = [validation.as_array(f"boxes[{i}]", b, ndim=2, dtype_kind="fiu", shape=(None, 4),
-                                 layout="[K, 4] xyxy", finite=True) for i, b in enumerate(boxes)]
-    labels = [validation.as_labels(f"labels[{i}]", l, length=len(b))
+    boxes = [validation.as_array(f"boxes[{i}]", np.zeros((0, 4)) if np.shape(b) == (0,) else b,  # [] = no box
+                                 ndim=2, dtype_kind="fiu", shape=(None, 4), layout="[K, 4] xyxy", finite=True)
+             for i, b in enumerate(boxes)]
+    labels = [validation.as_labels(f"labels[{i}]", l, length=len(b), num_classes=2**31 - 1)  # int32
               for i, (b, l) in enumerate(zip(boxes, labels))]
     for i, b in enumerate(boxes):
         if len(b) and np.any(b[:, 2:] < b[:, :2]):

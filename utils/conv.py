@@ -210,7 +210,7 @@ def _columns(x, kernel_size, stride, pads, output_size, dilation, groups, buffer
 
 
 def _validated_input(x):
-    return validation.as_array("x", x, ndim=4, dtype_kind="f", layout="[N, H, W, C_in] (NHWC)", min_size=1)
+    return validation.as_array("x", x, ndim=4, dtype_kind="f", layout="[N, H, W, C_in] (NHWC)")
 
 
 def im2col(x, kernel_size, stride=1, padding="valid", dilation=1):
@@ -242,10 +242,19 @@ def _validated_conv_arguments(x, kernel, bias, stride, padding, dilation, groups
     channels = x.shape[-1]
     if channels % groups:
         raise ValueError(f"groups: expected a divisor of the {channels} input channels of x {x.shape}, got {groups}")
-    if kernel.shape[2] * groups != channels:
+    k_h, k_w, group_in, c_out = kernel.shape
+    # PyTorch stores kernels [C_out, C_in / groups, k, k]. When k = C_in / groups (3x3 on RGB) such
+    # a kernel also fits the HWIO layout, as a C_out x k kernel from k to k channels, and the shape
+    # alone cannot tell. One taller than 11 (AlexNet's 11x11 is the course's largest) is taken to be
+    # PyTorch's.
+    pytorch_like = k_w * groups == channels and group_in == c_out
+    ambiguous = pytorch_like and group_in * groups == channels and k_w > 1 and k_h > 11
+    if group_in * groups != channels or ambiguous:
         raise ValueError(
-            f"kernel: expected shape [k_h, k_w, C_in / groups = {channels // groups}, C_out] for x of shape "
-            f"{x.shape} (NHWC) and groups={groups}, got kernel shape {kernel.shape}"
+            f"kernel: expected the HWIO layout [k_h, k_w, C_in / groups = {channels // groups}, C_out] for x of "
+            f"shape {x.shape} (NHWC) and groups={groups}, got kernel shape {kernel.shape}"
+            + (f" (as HWIO, a {k_h}x{k_w} kernel)" if ambiguous else "") + "."
+            + (" If it is PyTorch's [C_out, C_in, k_h, k_w], use kernel.transpose(2, 3, 1, 0)." if pytorch_like else "")
         )
     if kernel.shape[3] % groups:
         raise ValueError(
@@ -297,7 +306,7 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1, groups=1
     if block is None:
         if workers > 1:
             raise ValueError(f"workers: {workers} threads need blocks to share out; pass block (images per block)")
-        block = n
+        block = max(n, 1)
     block = validation.as_int("block", block, minimum=1)
     if matmul is None:
         matmul = np.matmul

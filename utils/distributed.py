@@ -267,7 +267,7 @@ class WorkerGroup:
         if env is not None and not isinstance(env, dict):
             raise TypeError(f"env: expected a dict of extra environment variables, got {type(env).__name__}")
         self.extra_env = dict(env or {})
-        self.keep_directory = bool(keep_directory)
+        self.keep_directory = validation.as_bool("keep_directory", keep_directory)
         self.cluster = None
         self.directory = None
         self.processes: list[subprocess.Popen] = []

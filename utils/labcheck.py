@@ -33,13 +33,17 @@ FILL_HINT = ("write your code between `# YOUR CODE HERE` and `# END OF YOUR CODE
              "that cell, then run this check again.")
 
 
-class CheckFailed(Exception):
+class CheckFailed(ValueError):
     """A check that did not pass: `message` says what is wrong, `hint` what to look at."""
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+class WrongType(CheckFailed, TypeError):
+    """The answer is of the wrong kind: complex, text, True/False or integers where it should not be."""
 
 
 def load_checks(lab_name: str):
@@ -172,7 +176,8 @@ def call(name: str, function, *args, case: str = "", **kwargs):
 
 
 def to_numpy(what: str, value, case: str = "") -> np.ndarray:
-    """A NumPy array from a NumPy/TensorFlow/Keras value, or a CheckFailed saying why not."""
+    """A real numeric NumPy array (booleans included) from a NumPy/TensorFlow/Keras value,
+    or a CheckFailed saying why not."""
     where = f" ({case})" if case else ""
     if is_unfilled(value):
         raise CheckFailed(f"{what} is {NOT_FILLED}{where}: got {value!r}.", FILL_HINT)
@@ -183,7 +188,26 @@ def to_numpy(what: str, value, case: str = "") -> np.ndarray:
     if array.dtype == object:
         raise CheckFailed(f"{what}{where} should be a numeric array, got {type(value).__name__} "
                           f"holding objects.")
+    if array.dtype.kind == "c":
+        raise WrongType(f"{what}{where} should hold real numbers, got complex values (dtype {array.dtype}).")
+    if array.dtype.kind not in "biuf":
+        raise WrongType(f"{what}{where} should hold numbers, got {type(value).__name__} {value!r}"[:200] + ".")
     return array
+
+
+def _check_kind(what: str, got: np.ndarray, expected: np.ndarray, where: str, hint) -> None:
+    """Fail unless `got` is the kind of array `expected` is: flags for flags, integers for
+    integers (an empty answer is any kind), numbers but not True/False for numbers."""
+    if expected.dtype == bool:
+        if got.dtype != bool and np.any((got != 0) & (got != 1)):
+            raise WrongType(f"{what}{where} should hold True/False flags, got the values "
+                            f"{np.unique(got).tolist()[:5]}.", hint)
+    elif got.dtype == bool:
+        raise WrongType(f"{what}{where} should hold numbers (dtype {expected.dtype}), got a boolean "
+                        f"array; a mask needs .astype(float).", hint)
+    elif expected.dtype.kind in "iu" and got.dtype.kind == "f" and got.size:
+        raise WrongType(f"{what}{where} should hold integers (dtype {expected.dtype}), got dtype "
+                        f"{got.dtype}.", hint)
 
 
 def compare(what: str, got, expected, *, case: str = "", atol: float = 1e-5,
@@ -199,15 +223,12 @@ def compare(what: str, got, expected, *, case: str = "", atol: float = 1e-5,
     if got.shape != expected.shape:
         raise CheckFailed(f"{what} has the wrong shape{where}: expected {expected.shape}, "
                           f"got {got.shape}.", hint)
-    if expected.dtype == bool or got.dtype == bool:
+    _check_kind(what, got, expected, where, hint)
+    if expected.dtype == bool:
         got_values, expected_values = got.astype(bool), expected.astype(bool)
         wrong = got_values != expected_values
     else:
-        try:
-            got_values = got.astype(np.float64)
-        except (TypeError, ValueError):
-            raise CheckFailed(f"{what}{where} should hold numbers, got dtype {got.dtype}.",
-                              hint) from None
+        got_values = got.astype(np.float64)
         expected_values = expected.astype(np.float64)
         if not np.all(np.isfinite(got_values)):
             bad = np.argwhere(~np.isfinite(got_values))[0]
@@ -231,6 +252,7 @@ def compare_sequence(what: str, got, expected, *, case: str = "", hint: str | No
     where = f" for {case}" if case else ""
     if got.ndim != 1:
         raise CheckFailed(f"{what}{where} should be a 1-D sequence, got shape {got.shape}.", hint)
+    _check_kind(what, got, np.zeros(0, np.int64), where, hint)
     got_list = [int(v) for v in got]
     expected_list = [int(v) for v in expected]
     if got_list != expected_list:
@@ -250,6 +272,7 @@ def compare_number(what: str, got, expected, *, case: str = "", atol: float = 1e
     array = to_numpy(what, got, case)
     if array.size != 1:
         raise CheckFailed(f"{what}{where} should be one number, got shape {array.shape}.", hint)
+    _check_kind(what, array, np.zeros(0), where, hint)
     value = float(array.reshape(()))
     if not np.isclose(value, float(expected), atol=atol, rtol=rtol):
         raise CheckFailed(f"{what} is wrong{where}: expected {_short(float(expected))}, "
@@ -259,6 +282,8 @@ def compare_number(what: str, got, expected, *, case: str = "", atol: float = 1e
 
 def _short(value) -> str:
     value = float(value)
+    if not np.isfinite(value):
+        return str(value)
     if value == int(value) and abs(value) < 1e9:
         return str(int(value)) if abs(value - int(value)) == 0 else f"{value:.6g}"
     return f"{value:.6g}"

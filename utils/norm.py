@@ -64,15 +64,13 @@ def local_response_normalization(a, n=5, k=2.0, alpha=1e-4, beta=0.75):
     """
     a = validation.as_images("a", a)
     n, k, alpha, beta = _lrn_arguments(n, k, alpha, beta)
-    radius = n // 2
-    squares = np.square(a.astype(np.float64))
     channels = a.shape[-1]
-    # Cumulative sum over channels with a leading zero: window sums in O(C).
-    cumulative = np.concatenate([np.zeros(a.shape[:-1] + (1,)), np.cumsum(squares, axis=-1)], axis=-1)
-    index = np.arange(channels)
-    upper = np.minimum(channels - 1, index + radius) + 1
-    lower = np.maximum(0, index - radius)
-    window_sum = cumulative[..., upper] - cumulative[..., lower]
+    radius = min(n // 2, channels)  # a wider window sees no more channels
+    # Zero-pad the channels by the radius and add the 2 radius + 1 shifted copies: each window
+    # sum sees only its own channels (a running cumsum would carry a NaN, or the rounding
+    # error of a huge value, into every later channel).
+    squares = np.pad(np.square(a.astype(np.float64)), [(0, 0)] * 3 + [(radius, radius)])
+    window_sum = sum(squares[..., shift:shift + channels] for shift in range(2 * radius + 1))
     return (a / (k + alpha * window_sum) ** beta).astype(a.dtype)
 
 
@@ -170,6 +168,7 @@ def batch_norm(x, gamma, beta, eps=1e-3, *, return_statistics=False):
     gamma = _norm_parameters("gamma", gamma, channels)
     beta = _norm_parameters("beta", beta, channels)
     eps = validation.as_float("eps", eps, minimum=0, exclusive_minimum=True)
+    return_statistics = validation.as_bool("return_statistics", return_statistics)
     axes = tuple(range(x.ndim - 1))
     values = x.astype(np.float64)
     mean = values.mean(axis=axes)

@@ -104,6 +104,7 @@ def training_curves(histories, *, metrics=("loss",), title: str | None = None, l
     metrics: which metrics to plot, one panel each; "val_<metric>" is drawn dashed when
         present.
     """
+    log_scale = validation.as_bool("log_scale", log_scale)
     if isinstance(metrics, str):
         metrics = (metrics,)
 
@@ -173,6 +174,7 @@ def confusion_matrix(y_true, y_pred, *, class_names=None, normalize: bool = Fals
 
     y_true = validation.as_labels("y_true", y_true)
     y_pred = validation.as_labels("y_pred", y_pred, length=len(y_true))
+    normalize = validation.as_bool("normalize", normalize)
     num_classes = int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
     if class_names is not None:
         if len(class_names) < num_classes:

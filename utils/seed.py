@@ -21,6 +21,7 @@ def set_seed(seed: int = 0, *, deterministic: bool = True) -> None:
         slower and makes some GPU ops raise instead of running non-deterministically.
     """
     seed = validation.as_int("seed", seed, minimum=0, maximum=2**32 - 1)
+    deterministic = validation.as_bool("deterministic", deterministic)
     import keras
     import tensorflow as tf
 

@@ -129,7 +129,11 @@ def accuracy(model, x, y, *, batch_size: int = 256) -> float:
     batch_size = validation.as_int("batch_size", batch_size, minimum=1)
     correct = 0
     for start in range(0, len(x), batch_size):
-        scores = np.asarray(model(x[start:start + batch_size], training=False))
+        batch = x[start:start + batch_size]
+        scores = np.asarray(model(batch, training=False))
+        if scores.ndim != 2 or scores.shape[1] < 2 or len(scores) != len(batch):
+            raise ValueError(f"model: expected outputs [N, C] of C >= 2 class scores, got shape {scores.shape} "
+                             f"for {len(batch)} images")
         correct += int(np.sum(np.argmax(scores, axis=-1) == y[start:start + batch_size]))
     return correct / len(x)
 

@@ -51,6 +51,9 @@ def as_array(
         raise TypeError(f"{name}: expected an array, got {_describe(value)} ({error})") from None
     if array.dtype == object:
         raise TypeError(f"{name}: expected a numeric array, got a ragged or object array")
+    if dtype_kind is not None and array.size == 0 and array.dtype.kind == "f":
+        # [] is float64 to NumPy: an empty array is of every kind (e.g. no labels in an image)
+        array = array.astype({"b": bool, "i": np.int64, "u": np.uint64, "f": array.dtype}[dtype_kind[0]])
     if dtype_kind is not None and array.dtype.kind not in dtype_kind:
         kinds = {"f": "floating point", "i": "signed integer", "u": "unsigned integer", "b": "boolean"}
         wanted = " or ".join(kinds.get(k, k) for k in dtype_kind)
@@ -113,12 +116,30 @@ def _check_range(name, value, minimum, maximum) -> None:
         raise ValueError(f"{name}: expected a value <= {maximum}, got {value}")
 
 
+def as_bool(name: str, value) -> bool:
+    """Check that `value` is True or False (NumPy's bool too), not a truthy stand-in like 1 or "no"."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {_describe(value)}")
+    return bool(value)
+
+
 def as_choice(name: str, value, choices) -> str:
     """Check that `value` is one of `choices` (strings)."""
     choices = tuple(choices)
     if value not in choices:
         raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
+
+
+def as_names(name: str, value, choices, *, distinct: bool = False) -> tuple[str, ...]:
+    """A non-empty list or tuple of names from `choices`, in its order (a set has none)."""
+    if not isinstance(value, (list, tuple, np.ndarray)) or len(value) == 0:
+        raise TypeError(f"{name}: expected a non-empty tuple of names from {', '.join(choices)}, "
+                        f"got {_describe(value)}")
+    names = tuple(as_choice(name, str(item), choices) for item in value)
+    if distinct and len(set(names)) != len(names):
+        raise ValueError(f"{name}: expected distinct names, got {names!r}")
+    return names
 
 
 def as_fraction(name: str, value, *, allow_zero: bool = True, allow_one: bool = False) -> float:

@@ -86,6 +86,8 @@ def stratified_split(
     """
     from sklearn.model_selection import train_test_split
 
+    x = validation.as_array("x", x, dtype_kind="fiu", min_size=1)
+    y = validation.as_labels("y", y, length=len(x))
     val_fraction = validation.as_fraction("val_fraction", val_fraction)
     test_fraction = validation.as_fraction("test_fraction", test_fraction)
     if val_fraction + test_fraction >= 1:

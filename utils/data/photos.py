@@ -133,10 +133,7 @@ def load_photo_patches(
               "val": validation.as_int("val_per_class", val_per_class, minimum=1),
               "test": validation.as_int("test_per_class", test_per_class, minimum=1)}
     scale = validation.as_float("scale", scale, minimum=0.1, maximum=1.0)
-    if isinstance(classes, str) or not classes:
-        raise TypeError("classes: expected a non-empty tuple of photograph names")
-    for name in classes:
-        validation.as_choice("classes", name, PHOTO_NAMES)
+    classes = validation.as_names("classes", classes, PHOTO_NAMES, distinct=True)
     seed = validation.as_int("seed", seed, minimum=0)
 
     rng = np.random.default_rng(seed)

@@ -130,14 +130,13 @@ def make_shapes(
     image_size = validation.as_int("image_size", image_size, minimum=8, maximum=1024)
     min_objects = validation.as_int("min_objects", min_objects, minimum=0)
     max_objects = validation.as_int("max_objects", max_objects, minimum=max(min_objects, 1))
-    if isinstance(shapes, str) or not shapes:
-        raise TypeError("shapes: expected a non-empty tuple of names from " + ", ".join(SHAPE_NAMES))
-    for shape in shapes:
-        validation.as_choice("shapes", shape, SHAPE_NAMES)
+    shapes = validation.as_names("shapes", shapes, SHAPE_NAMES)
     min_size = validation.as_float("min_size", min_size, minimum=0.0, maximum=1.0, exclusive_minimum=True)
     max_size = validation.as_float("max_size", max_size, minimum=min_size, maximum=1.0)
     if min_size * image_size < 3:
         raise ValueError(f"min_size: shapes would be under 3 px at image_size {image_size}, got {min_size}")
+    if not isinstance(aspect_ratio_range, (tuple, list)):
+        raise TypeError(f"aspect_ratio_range: expected a pair (low, high), got {aspect_ratio_range!r}")
     if len(aspect_ratio_range) != 2:
         raise ValueError(f"aspect_ratio_range: expected (low, high), got {aspect_ratio_range!r}")
     low_ratio = validation.as_float("aspect_ratio_range[0]", aspect_ratio_range[0], minimum=0.2)

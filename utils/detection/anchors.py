@@ -45,6 +45,7 @@ def default_boxes(image_size: int, feature_map_sizes, scales, aspect_ratios=(1.0
                                  min_size=1).astype(float)
     if ratios.min() <= 0:
         raise ValueError(f"aspect_ratios: expected positive width / height ratios, got {ratios.tolist()}")
+    extra_box = validation.as_bool("extra_box", extra_box)
     next_scales = np.append(scales, 1.0) if len(scales) == len(sizes) else scales
     all_boxes = []
     for level, size in enumerate(sizes.tolist()):
@@ -132,6 +133,7 @@ def match_anchors(gt_boxes, anchors, iou_threshold: float = 0.5, *, negative_thr
     iou_threshold = validation.as_float("iou_threshold", iou_threshold, minimum=0.0, maximum=1.0)
     negative_threshold = iou_threshold if negative_threshold is None else validation.as_float(
         "negative_threshold", negative_threshold, minimum=0.0, maximum=iou_threshold)
+    force_best = validation.as_bool("force_best", force_best)
     matches = np.full(len(anchors), -1, dtype=np.int64)
     if len(gt_boxes) == 0:
         return matches

@@ -21,7 +21,7 @@ def as_boxes(name: str, value) -> np.ndarray:
     non-numeric array. An empty list gives an empty [0, 4] array.
     """
     array = validation.as_array(name, value, dtype_kind="fiu", layout=_LAYOUT)
-    if array.size == 0 and array.ndim <= 2:
+    if array.shape in ((0,), (0, 4)):
         return np.zeros((0, 4), dtype=np.float64)
     if array.ndim != 2 or array.shape[1] != 4:
         raise ValueError(f"{name}: expected boxes of shape {_LAYOUT}, got shape {array.shape}")
@@ -51,14 +51,19 @@ def box_area(boxes) -> np.ndarray:
 
 def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of checked float boxes a [N, 4] and b [M, 4] -> [N, M]; 0 where the union is 0."""
+    # IoU does not change when both boxes are scaled. Dividing each pair by a power of two near
+    # its largest coordinate (exact) keeps the areas of huge or tiny boxes from overflowing to
+    # inf or underflowing to 0; for ordinary boxes the result is bit for bit the same.
+    largest = np.maximum(np.abs(a).max(axis=1, initial=0)[:, None], np.abs(b).max(axis=1, initial=0)[None, :])
+    scale = np.ldexp(1.0, np.frexp(largest)[1])
     x0 = np.maximum(a[:, None, 0], b[None, :, 0])
     y0 = np.maximum(a[:, None, 1], b[None, :, 1])
     x1 = np.minimum(a[:, None, 2], b[None, :, 2])
     y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    intersection = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - intersection
+    intersection = np.clip(x1 - x0, 0, None) / scale * (np.clip(y1 - y0, 0, None) / scale)
+    area_a = (a[:, None, 2] - a[:, None, 0]) / scale * ((a[:, None, 3] - a[:, None, 1]) / scale)
+    area_b = (b[None, :, 2] - b[None, :, 0]) / scale * ((b[None, :, 3] - b[None, :, 1]) / scale)
+    union = area_a + area_b - intersection
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(union > 0, intersection / np.where(union > 0, union, 1), 0.0)
 
@@ -140,7 +145,7 @@ def count_all_boxes(height: int, width: int, *, ordered_corners: bool = True) ->
     """
     height = validation.as_int("height", height, minimum=1)
     width = validation.as_int("width", width, minimum=1)
-    if ordered_corners:
+    if validation.as_bool("ordered_corners", ordered_corners):
         return (height * width) ** 2
     return (width + 1) * width // 2 * ((height + 1) * height // 2)
 

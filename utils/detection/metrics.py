@@ -6,7 +6,8 @@ COCOeval for boxes (tests/test_detection.py compares them on random cases).
 
 Inputs are per-image lists: `ground_truths[i] = {"boxes": [N_i, 4], "labels": [N_i]}` and
 `detections[i] = {"boxes": [D_i, 4], "labels": [D_i], "scores": [D_i]}`, boxes as
-(x_min, y_min, x_max, y_max) pixels.
+(x_min, y_min, x_max, y_max) pixels. Rows with label -1 (the padding `augment.pad_boxes`
+adds) are left out.
 """
 
 from __future__ import annotations
@@ -35,20 +36,20 @@ def _check_image(name: str, entry, *, with_scores: bool):
         if key not in entry:
             raise ValueError(f"{name}: missing key {key!r} (expected keys {', '.join(keys)})")
     boxes = as_boxes(f"{name}['boxes']", entry["boxes"])
-    labels = entry["labels"]
-    if isinstance(labels, (list, tuple)) and len(labels) == 0:
-        labels = np.zeros(0, dtype=np.int64)  # an empty list is float to NumPy
-    labels = validation.as_array(f"{name}['labels']", labels, ndim=1, dtype_kind="iu",
+    labels = validation.as_array(f"{name}['labels']", entry["labels"], ndim=1, dtype_kind="iu",
                                  layout="[N] of integer class ids").astype(np.int64)
     if len(labels) != len(boxes):
         raise ValueError(f"{name}: expected one label per box ({len(boxes)}), got {len(labels)}")
+    if labels.size and labels.min() < -1:
+        raise ValueError(f"{name}['labels']: expected class ids >= 0 (or -1 for a padding row), got {labels.min()}")
+    real = labels >= 0  # rows with label -1 are the padding of augment.pad_boxes: not boxes
     if with_scores:
         scores = validation.as_array(f"{name}['scores']", entry["scores"], ndim=1, dtype_kind="fiu",
                                      finite=True).astype(np.float64)
         if len(scores) != len(boxes):
             raise ValueError(f"{name}: expected one score per box ({len(boxes)}), got {len(scores)}")
-        return boxes, labels, scores
-    return boxes, labels
+        return boxes[real], labels[real], scores[real]
+    return boxes[real], labels[real]
 
 
 def _check_dataset(ground_truths, detections):
@@ -107,13 +108,17 @@ def match_detections(gt_boxes, det_boxes, det_scores, iou_threshold: float = 0.5
 def precision_recall(scores, is_true_positive, num_ground_truths: int):
     """Precision and recall after each detection, from the highest score down.
 
-    scores: [D]; is_true_positive: [D] bool; num_ground_truths: positives in the data (> 0).
+    scores: [D]; is_true_positive: [D] bool (or 0/1); num_ground_truths: positives in the data (> 0).
     Returns (precision [D], recall [D]): precision_k = TP_k / k, recall_k = TP_k / num_ground_truths.
     """
     scores = validation.as_array("scores", scores, ndim=1, dtype_kind="fiu", finite=True)
     hits = validation.as_array("is_true_positive", is_true_positive, ndim=1, dtype_kind="biu")
     if len(hits) != len(scores):
         raise ValueError(f"is_true_positive: expected {len(scores)} entries like scores, got {len(hits)}")
+    if hits.dtype != bool and np.any((hits != 0) & (hits != 1)):
+        raise ValueError(f"is_true_positive: expected True/False (or 0/1) flags, got values "
+                         f"{np.unique(hits).tolist()[:5]}; pass the first output of match_detections, "
+                         f"not its matched indices (-1 = no match)")
     num_ground_truths = validation.as_int("num_ground_truths", num_ground_truths, minimum=1)
     order = np.argsort(-scores, kind="stable")
     true_positives = np.cumsum(hits[order].astype(bool))

@@ -27,9 +27,7 @@ def classes_arg(classes) -> int:
 
 
 def bool_arg(name: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name}: expected True or False, got {value!r}")
-    return value
+    return validation.as_bool(name, value)
 
 
 def widths_arg(name: str, widths, *, length: int | None = None, multiple_of: int = 1) -> tuple[int, ...]:

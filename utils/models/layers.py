@@ -35,7 +35,7 @@ class GroupedConv2D(keras.layers.Layer):
         self.strides = validation.as_int("strides", strides, minimum=1)
         self.padding = validation.as_choice("padding", padding, ("valid", "same"))
         self.activation = keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = validation.as_bool("use_bias", use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.convolutions = [
             keras.layers.Conv2D(self.filters // self.groups, self.kernel_size, strides=self.strides,

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from utils import validation
+
 
 def _output_shape(layer):
     try:
@@ -97,8 +99,7 @@ def layer_table(model, *, weighted_only: bool = True):
 
     if not isinstance(model, keras.Model):
         raise TypeError(f"model: expected a keras Model, got {type(model).__name__}")
-    if not isinstance(weighted_only, bool):
-        raise TypeError(f"weighted_only: expected True or False, got {weighted_only!r}")
+    weighted_only = validation.as_bool("weighted_only", weighted_only)
     rows = []
     for layer in _layers(model):
         if weighted_only and not layer.weights:
