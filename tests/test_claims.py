@@ -119,7 +119,7 @@ def test_paired_inconclusive_and_equivalence(capsys):
 def test_paired_bad_arguments():
     with pytest.raises(ValueError, match="a, b"):
         claims.paired("C41", "x", [1, 2, 3], [1, 2], a_name="A", b_name="B")
-    with pytest.raises(ValueError, match="a: expected finite"):
+    with pytest.raises(ValueError, match="a: expected numbers .inf for a diverged run., not NaN"):
         claims.paired("C41", "x", [1, float("nan")], [1, 2], a_name="A", b_name="B")
     with pytest.raises(ValueError, match="expect"):
         claims.paired("C41", "x", [1, 2], [1, 2], a_name="A", b_name="B", expect="maybe")
@@ -138,3 +138,11 @@ def test_bootstrap_interval_is_reproducible_and_covers_the_mean():
 def test_computed_fact(capsys):
     claims.computed("C37", "1.125e10 boxes")
     assert capsys.readouterr().out == "Claim C37 computed: 1.125e10 boxes\n"
+
+
+def test_paired_counts_a_diverged_run_as_the_worst(capsys):
+    losses_a = np.array([1.0, 1.1, 0.9, 1.2, 1.0, 0.8])
+    losses_b = np.array([2.0, 2.1, 1.9, 2.2, 2.0, np.inf])     # the last run of arm b diverged
+    claims.paired("C46", "loss", losses_a, losses_b, a_name="A", b_name="B", larger_is_better=False)
+    out = capsys.readouterr().out
+    assert "A better in 6/6 paired seeds" in out and "over the 5 pairs in which both runs finished" in out

@@ -182,15 +182,16 @@ def bootstrap_interval(differences, *, confidence: float = 0.95, resamples: int 
     return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
 
 
-def _differences_array(name, values) -> np.ndarray:
+def _differences_array(name, values, *, allow_infinite: bool = False) -> np.ndarray:
     try:
         array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"{name}: expected a sequence of numbers, got {type(values).__name__}") from None
     if array.ndim != 1 or len(array) < 2:
         raise ValueError(f"{name}: expected a 1-D sequence of at least 2 paired values, got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name}: expected finite values, got {array.tolist()}")
+    if np.isnan(array).any() or not (allow_infinite or np.isfinite(array).all()):
+        kind = "numbers (inf for a diverged run), not NaN" if allow_infinite else "finite values"
+        raise ValueError(f"{name}: expected {kind}, got {array.tolist()}")
     return array
 
 
@@ -207,10 +208,12 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
       - "does not hold here": b beats a at the same standard, or (with `margin`) the
         bootstrap interval of the difference lies inside [-margin, margin] (equivalence);
       - "inconclusive" otherwise (reported as "inconclusive at N pairs").
+    A diverged run counts as infinitely bad (pass inf, or -inf when larger is better): it
+    enters the sign test; the interval is computed over the pairs where both runs finished.
     The notebook states the verdict it expects in its prose and passes it as `expect`; a
     different verdict raises `ClaimFailed` with the numbers.
     """
-    a, b = _differences_array("a", a), _differences_array("b", b)
+    a, b = _differences_array("a", a, allow_infinite=True), _differences_array("b", b, allow_infinite=True)
     if a.shape != b.shape:
         raise ValueError(f"a, b: expected paired values of equal length, got {len(a)} and {len(b)}")
     if not isinstance(larger_is_better, bool):
@@ -220,10 +223,12 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
     alpha = validation.as_fraction("alpha", alpha, allow_zero=False)
     if margin is not None:
         margin = validation.as_float("margin", margin, minimum=0)
-    differences = (a - b) if larger_is_better else (b - a)
+    with np.errstate(invalid="ignore"):
+        differences = (a - b) if larger_is_better else (b - a)
     trials = len(differences)
     wins, losses = int((differences > 0).sum()), int((differences < 0).sum())
-    low, high = bootstrap_interval(differences, confidence=1 - 2 * alpha)
+    finite = differences[np.isfinite(differences)]      # both runs finished (a diverged run is +-inf)
+    low, high = bootstrap_interval(finite, confidence=1 - 2 * alpha) if len(finite) >= 2 else (-np.inf, np.inf)
     if test == "sign":
         p_for, p_against = sign_test_p(wins, trials), sign_test_p(losses, trials)
         favours, opposes = p_for < alpha, p_against < alpha
@@ -236,7 +241,9 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
     verdict = "holds" if favours else "does not hold here" if (opposes or equivalent) else "inconclusive"
     gain = "gain" if larger_is_better else "reduction"
     interval = f"{1 - 2 * alpha:.0%} bootstrap interval [{_format(low)}, {_format(high)}]"
-    detail = f"mean {gain} of {a_name} over {b_name} {_format(float(differences.mean()))}, {interval}"
+    detail = f"mean {gain} of {a_name} over {b_name} {_format(float(finite.mean()) if len(finite) else math.nan)}, {interval}"
+    if len(finite) < trials:
+        detail += f" (over the {len(finite)} pairs in which both runs finished)"
     if margin is not None:
         detail += f", equivalence margin +/-{_format(margin)}"
     message = f"{name}: {evidence}; {detail}"
