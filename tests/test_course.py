@@ -136,16 +136,19 @@ def test_nbval_executes_every_notebook_and_lab():
 @pytest.mark.parametrize("path", NOTEBOOKS + [p for p in LAB_NOTEBOOKS if "solution" in p.parts],
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_outputs_are_mostly_checked(path):
-    """nbval compares only untagged cells: most cells with output must be compared, and no cell
-    is skipped outright (a skipped cell never runs, so its output can go stale)."""
+    """nbval compares only untagged cells: at least half of the cells with output must be
+    compared, and no cell is skipped outright (a skipped cell never runs, so its output can go
+    stale). Training results, float error magnitudes and timings differ between CPUs and go in
+    ignored cells (CONTRIBUTING.md), so up to half may be ignored; their claims are still
+    asserted in checked cells."""
     cells = [cell for cell in _cells(path) if cell["cell_type"] == "code" and book.source(cell).strip()]
     tags = [set(cell.get("metadata", {}).get("tags", [])) for cell in cells]
     skipped = [index for index, cell_tags in enumerate(tags) if "nbval-skip" in cell_tags]
     assert not skipped, f"code cells tagged nbval-skip (never executed by the tests): {skipped}"
     with_output = [cell_tags for cell, cell_tags in zip(cells, tags) if cell.get("outputs")]
     ignored = sum(1 for cell_tags in with_output if IGNORE_TAGS & cell_tags)
-    assert ignored <= max(2, len(with_output) // 4), \
-        f"{ignored} of {len(with_output)} cells with output are nbval-ignore-output: keep timings in few small cells"
+    assert ignored <= max(2, len(with_output) // 2), \
+        f"{ignored} of {len(with_output)} cells with output are nbval-ignore-output: keep hardware-dependent output in few cells"
 
 
 # --------------------------------------------------------------------------- offline
