@@ -9,6 +9,8 @@
 #   make bench    per-notebook wall time and peak memory, written to build/bench/
 #   make labs     re-execute lab solutions and regenerate student versions (LAB=labs/03_batchnorm for one)
 #   make book     the course as a static site with slides, in build/book/ (works offline)
+#   make test-cloud   notebook 00 and a lab as Colab runs them: the Setup guard installs the wheel
+#   make test-latest  every notebook and lab on the newest library releases (claims asserted)
 
 SHELL := /bin/bash
 VENV := .venv
@@ -56,7 +58,7 @@ PYTEST_PARALLEL ?= -n 2 --dist loadfile
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
                --nbval-cell-timeout 600 -p no:cacheprovider
 
-.PHONY: setup test unit nbval test-kernels lab labs refresh bench clean book book-assets FORCE
+.PHONY: setup test unit nbval test-kernels test-cloud test-latest latest-python lab labs refresh bench clean book book-assets FORCE
 
 setup: $(STAMP)
 
@@ -100,6 +102,23 @@ test-kernels: setup
 
 # JupyterLab refuses to run as root (common in containers) unless told to.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# The cloud path (tools/fresh_env.py): the course's wheel installed by a notebook's Setup guard
+# into a clean environment with only what Colab has by name, on Colab's Python when present.
+# (pyenv's shims run only the selected version: its other installed versions are looked up too.)
+PYENV_PYTHONS = $(foreach v,$(1),$(lastword $(wildcard $(HOME)/.pyenv/versions/$(v).*/bin/python$(v))))
+CLOUD_PYTHON ?= $(or $(call first_python,python3.12 $(call PYENV_PYTHONS,3.12)),$(PYTHON))
+test-cloud: setup
+	$(PY) tools/fresh_env.py cloud --python $(CLOUD_PYTHON)
+
+# The newest releases of the direct dependencies on the newest supported Python: every notebook
+# and lab solution executed, every claim asserted, outputs not compared (tools/fresh_env.py).
+NEWEST_PYTHON = $(call first_python,python3.13 $(call PYENV_PYTHONS,3.13) python3.12 $(call PYENV_PYTHONS,3.12))
+LATEST_PYTHON ?= $(or $(NEWEST_PYTHON),$(PYTHON))
+test-latest: setup
+	$(PY) tools/fresh_env.py latest --python $(LATEST_PYTHON) $(PYTEST_PARALLEL)
+latest-python:  # for .ci/run: the Python test-latest would use, if newer than 3.11
+	@echo $(NEWEST_PYTHON)
 
 lab: setup
 	$(PY) -m jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_FLAGS)

@@ -13,11 +13,19 @@ the notebooks that teach them.
 """
 
 import os
+import sys
 
 # Keras 3 runs on TensorFlow in this course; set before Keras is first imported.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # Quieten TensorFlow's Python-side log (its C++ log is handled by the kernel config).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# A kernel started without the course's config (Colab, Kaggle) copies the process's file
+# descriptor 2 into the notebook, and with it TensorFlow's C++ log (CPU features, CUDA probing),
+# which ignores the setting above. Point descriptor 2 back where the kernel's own stderr went
+# (the server's log), as config/ipython_kernel_config.py does; Python warnings still show.
+_kernel_stderr = getattr(sys.stderr, "_original_stdstream_copy", None)
+if _kernel_stderr is not None:
+    os.dup2(_kernel_stderr, 2)
 
 from utils.seed import set_seed  # noqa: E402
 
