@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 import utils  # noqa: F401  (pins the Keras backend)
 from test_detection import STAT_NAMES, pycocotools_stats, to_xywh, voc_devkit_ap
-from utils import augment, conv, data, detection, labcheck, norm
+from utils import augment, data, detection, labcheck, norm
 
 
 seeds = st.integers(0, 2**32 - 1).map(np.random.default_rng)  # array contents: hypothesis picks the seed
@@ -341,61 +341,6 @@ def test_batch_and_group_norm_in_every_form(n, size, channels, form, rng):
         norm.batch_norm(canonical + 1j, gamma, beta)
     with pytest.raises(ValueError, match="gamma"):
         norm.batch_norm(canonical, np.ones(channels + 1), beta)
-
-
-# ============================================================================ conv
-@st.composite
-def convolution(draw):
-    groups = draw(st.sampled_from([1, 1, 2]))
-    c_in, c_out = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
-    k_h, k_w = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    strided = draw(st.booleans())  # TensorFlow's CPU kernels do not combine stride and dilation
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) if strided else (1, 1)
-    dilation = (1, 1) if strided else (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    height = draw(st.integers(dilation[0] * (k_h - 1) + 1, 9))
-    width = draw(st.integers(dilation[1] * (k_w - 1) + 1, 9))
-    rng = draw(seeds)
-    x = rng.normal(size=(draw(st.integers(0, 2)), height, width, c_in))
-    kernel = rng.normal(size=(k_h, k_w, c_in // groups, c_out))
-    return (x, kernel,
-            dict(stride=stride, dilation=dilation, groups=groups, padding=draw(st.sampled_from(["valid", "same", 1]))))
-
-
-@examples(30)
-@given(convolution(), st.sampled_from(FORMS))
-def test_conv2d_equals_tensorflow_in_every_form_and_for_empty_batches(case, form):
-    x, kernel, options = case
-    assume(len(x) or form != "list")  # a list cannot hold the shape of an empty batch
-    x_value, x_canonical = in_form(x, form)
-    kernel_value, kernel_canonical = in_form(kernel, form)
-    got = conv.conv2d(x_value, kernel_value, **options)
-    padding = options["padding"]
-    padding = [[0, 0], [padding] * 2, [padding] * 2, [0, 0]] if isinstance(padding, int) else padding.upper()
-    groups = options["groups"]
-    expected = np.concatenate([
-        tf.nn.conv2d(xg, kg, options["stride"], padding, dilations=options["dilation"]).numpy()
-        for xg, kg in zip(np.split(x_canonical, groups, -1), np.split(kernel_canonical, groups, -1))], axis=-1)
-    assert got.shape == expected.shape
-    tolerance = 5e-2 if form == "float16" else 1e-4
-    np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
-
-
-@examples(40)
-@given(convolution())
-def test_conv2d_refuses_other_layouts_naming_the_argument(case):
-    x, kernel, options = case
-    assume(len(x))
-    groups, channels = options["groups"], x.shape[-1]
-    with pytest.raises(ValueError, match="x: expected a 4-D"):
-        conv.conv2d(x[0], kernel, groups=groups)
-    with pytest.raises(TypeError, match="kernel"):
-        conv.conv2d(x, kernel + 1j, groups=groups)
-    with pytest.raises(TypeError, match="x"):
-        conv.conv2d(x.astype(str), kernel, groups=groups)
-    torch_kernel = kernel.transpose(3, 2, 0, 1)  # PyTorch's [C_out, C_in / groups, k_h, k_w]
-    if torch_kernel.shape[2] * groups != channels:  # it does not fit HWIO
-        with pytest.raises(ValueError, match="kernel: expected the HWIO layout"):
-            conv.conv2d(x, torch_kernel, padding="same", groups=groups)
 
 
 # ============================================================================ data

@@ -2,8 +2,9 @@
 CSV), its wall time, CPU time and peak memory, the suite's totals against the budgets, and
 speed measurements the notebooks make on this machine:
 
-- the wall-time ratio of im2col convolution (`utils.conv.conv2d`) to `tf.nn.conv2d` on a
-  mid-size layer, printed by notebook 01: the textbook version and the fastest variant;
+- the wall-time ratio of im2col convolution (notebook 01's `conv2d`) to `tf.nn.conv2d` on a
+  mid-size layer, printed by notebook 01: the textbook version and the faster of it and the
+  blocked one;
 - the training throughput (images/s) of notebook 00's small CNN, printed by notebook 00.
 
 They are read from the outputs of the run being measured (their cells are nbval-ignored in
@@ -47,8 +48,8 @@ class Metric:
 METRICS = (
     Metric("im2col_vs_tf_conv2d", "fastest im2col conv2d / tf.nn.conv2d, wall time", "01_convolution.ipynb",
            r"closest im2col to tf\.nn\.conv2d: [^:]*: ([0-9.]+)x in wall time", "x",
-           "batch 32, 32x32x64 -> 64 channels, 3x3, 'same'; blocked im2col, the best of NumPy's BLAS, "
-           "TensorFlow's GEMM and OpenBLAS's AVX-512 kernels; lower is better, 1.0 = as fast as TensorFlow"),
+           "batch 32, 32x32x64 -> 64 channels, 3x3, 'same'; the faster of the textbook im2col and the "
+           "blocked one (2 images at a time); lower is better, 1.0 = as fast as TensorFlow"),
     Metric("textbook_im2col_vs_tf_conv2d", "textbook im2col conv2d / tf.nn.conv2d, wall time",
            "01_convolution.ipynb", r"textbook im2col: ([0-9.]+)x", "x",
            "the same layer, whole patch matrix and one NumPy matrix product"),
