@@ -148,4 +148,4 @@ $(BOOK_ASSETS)/.installed: tools/book/package.json tools/book/package-lock.json
 book-assets: $(BOOK_ASSETS)/.installed
 
 book: setup book-assets
-	$(PY) tools/book.py --out build/book --assets $(BOOK_ASSETS)/node_modules
+	$(PY) -m tools.book --out build/book --assets $(BOOK_ASSETS)/node_modules
