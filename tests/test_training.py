@@ -175,3 +175,23 @@ def test_recompute_batchnorm_statistics_equals_the_batch_statistics():
     assert layer.momentum == 0.99
     with pytest.raises(ValueError, match="images"):
         training.recompute_batchnorm_statistics(model, np.zeros((0, 4, 4, 2), np.float32))
+
+
+def test_stacked_mlp_dropout_is_per_network_and_off_at_inference():
+    import keras
+
+    x = np.random.default_rng(0).standard_normal((64, 5)).astype(np.float32)
+    utils.set_seed(0)
+    with_dropout = training.stacked_mlp(3, 5, 4, depth=2, width=16, dropout=0.5)
+    without = training.stacked_mlp(3, 5, 4, depth=2, width=16)
+    without.set_weights(with_dropout.get_weights())
+    assert sum(isinstance(layer, keras.layers.Dropout) for layer in with_dropout.layers) == 2
+    np.testing.assert_allclose(with_dropout(x, training=False), without(x, training=False), rtol=1e-6)
+    # In training, each network (and each unit) draws its own mask: outputs differ between networks
+    # that share their weights.
+    with_dropout.set_weights([np.repeat(w[:1], 3, axis=0) if w.ndim and w.shape[0] == 3 else w
+                              for w in with_dropout.get_weights()])
+    outputs = np.asarray(with_dropout(x, training=True))
+    assert not np.allclose(outputs[:, 0], outputs[:, 1])
+    inference = np.asarray(with_dropout(x, training=False))
+    np.testing.assert_allclose(inference[:, 0], inference[:, 1], rtol=1e-6)

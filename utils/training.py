@@ -143,7 +143,7 @@ def accuracy(model, x, y, *, batch_size: int = 256) -> float:
 
 def stacked_mlp(num_networks: int, input_dim: int, classes: int, *, depth: int, width: int = 64,
                 activation: str = "relu", batch_norm: bool = False, weight_scales=None,
-                heads_at=(), blocks: str | None = None, name: str = "stacked_mlp"):
+                heads_at=(), blocks: str | None = None, dropout: float = 0.0, name: str = "stacked_mlp"):
     """`num_networks` (K) independent multilayer perceptrons held in one Keras model.
 
     Every weight tensor has a leading axis of size K, and network k uses only slice k of each:
@@ -165,6 +165,9 @@ def stacked_mlp(num_networks: int, input_dim: int, classes: int, *, depth: int, 
     "block_{b}_gate" with a `gate` variable, 1 while training: set it to 0 to delete the block
     at test time (the residual branch, or for the plain net the block's second layer, whose
     input then passes through). Deleting blocks is Veit et al.'s (2016) experiment.
+
+    dropout=0.5 adds `Dropout(0.5)` after every hidden activation; its masks are drawn
+    element by element, so each network gets its own.
     """
     import keras
 
@@ -198,6 +201,8 @@ def stacked_mlp(num_networks: int, input_dim: int, classes: int, *, depth: int, 
         if blocks and index % 2 == 0:
             x = _Gate(blocks == "residual", name=f"block_{index // 2}_gate")([block_input if blocks == "residual" else previous, x])
         previous = x = keras.layers.Activation(activation)(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout)(x)
         if index in heads_at:
             heads.append(keras.layers.EinsumDense("nki,kio->nko", output_shape=(num_networks, classes),
                                                   bias_axes="ko", activation="softmax",
