@@ -27,7 +27,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tools import book, links  # noqa: E402
-from tools.book import assets, claims, notebooks, pages, search, site, slides  # noqa: E402
+from tools.book import assets, claims, notebooks, pages, prose, search, site, slides  # noqa: E402
 
 SHARED_CLAIMS = ROOT.parent / "shared" / "CLAIMS.md"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -194,26 +194,26 @@ def test_a_disagreeing_claim_is_not_reported_as_holding():
 # --------------------------------------------------------------------------- slide planning
 
 def test_first_sentence_and_its_shortening():
-    assert slides.first_sentence("Adam (Kingma et al. 2015) adapts, e.g. per weight. It works.") == \
+    assert prose.first_sentence("Adam (Kingma et al. 2015) adapts, e.g. per weight. It works.") == \
         "Adam (Kingma et al. 2015) adapts, e.g. per weight."
-    assert slides.first_sentence("Calls `x.mean()` then\nstops. Next.") == "Calls `x.mean()` then stops."
-    assert slides.first_sentence("No full stop here") == "No full stop here"
+    assert prose.first_sentence("Calls `x.mean()` then\nstops. Next.") == "Calls `x.mean()` then stops."
+    assert prose.first_sentence("No full stop here") == "No full stop here"
     long = "The point of this long sentence is simply this: " + " ".join(f"word{i}," for i in range(50)) + " end."
-    assert slides.shorten(long) == "The point of this long sentence is simply this …"
+    assert prose.shorten(long) == "The point of this long sentence is simply this …"
     commas = "Seven words before the first comma here, " + " ".join(f"word{i}," for i in range(50)) + " end."
-    assert slides.shorten(commas).endswith("word32 …") and len(slides.shorten(commas).split()) == slides.POINT_WORDS + 1
-    assert slides.shorten("Short: fine.") == "Short: fine."
+    assert prose.shorten(commas).endswith("word32 …") and len(prose.shorten(commas).split()) == prose.POINT_WORDS + 1
+    assert prose.shorten("Short: fine.") == "Short: fine."
 
 
 def test_abridging_keeps_the_point_and_moves_the_prose_to_the_notes():
     text = ("## 2. Pooling\n\nMax pooling keeps the largest value. It is cheap, and it is everywhere.\n\n"
             "A second paragraph with the details.\n\n$$y = \\max_{i} x_i$$\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- a list")
-    abridged = slides.abridge(text)
+    abridged = prose.abridge(text)
     assert abridged.shown == ("## 2. Pooling\n\nMax pooling keeps the largest value.\n\n$$y = \\max_{i} x_i$$\n\n"
                               "| a | b |\n|---|---|\n| 1 | 2 |\n\n- a list")
     assert abridged.notes == ("Max pooling keeps the largest value. It is cheap, and it is everywhere.\n\n"
                               "A second paragraph with the details.")
-    overview = slides.abridge_overview(make_notebook().cells[0].source)
+    overview = prose.abridge_overview(make_notebook().cells[0].source)
     assert overview.shown.startswith("# 99 · A test notebook\n\n**Learning objectives**\n\n- compute")
     assert "What it shows" not in overview.shown and "What it shows" in overview.notes
     assert "Run time" in overview.notes and "Prerequisites" in overview.notes
@@ -230,7 +230,7 @@ def test_no_prose_is_lost_from_a_deck(path):
     deck_text = " ".join(" ".join(notebooks.source(cell).split()) for cell in planned.cells if cell.cell_type == "markdown")
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            for block in slides.markdown_blocks(notebooks.source(cell)):
+            for block in prose.markdown_blocks(notebooks.source(cell)):
                 if block.kind == "heading" or block.text.startswith(notebooks.OBJECTIVES):
                     continue
                 assert " ".join(block.text.split()) in deck_text, f"lost from the deck: {block.text[:80]!r}"
@@ -795,12 +795,19 @@ def measure_deck(page, path: pathlib.Path) -> dict:
     return measured
 
 
-def _decks(built):
-    """The decks to measure: this session's book, or BOOK_UNDER_TEST's (say, make book's)."""
+@pytest.fixture
+def decks(request):
+    """The decks to measure: BOOK_UNDER_TEST's (say, make book's build/book), else this session's
+    book's, one for each notebook of the course."""
     under_test = os.environ.get("BOOK_UNDER_TEST")
     if under_test:
-        return sorted(pathlib.Path(under_test).resolve().glob("slides/*.slides.html"))
-    return [built.out / page.slides for page in built.pages]
+        found = sorted(pathlib.Path(under_test).resolve().glob("slides/*.slides.html"))
+        assert found, f"no slides/*.slides.html in BOOK_UNDER_TEST={under_test}"
+        return found
+    built = request.getfixturevalue("built")
+    found = [built.out / page.slides for page in built.pages]
+    assert len(found) == len(notebooks.discover_notebooks())
+    return found
 
 
 def test_the_slide_measurement_fails_on_what_is_cut_off(built, browser):
@@ -833,12 +840,10 @@ def test_the_slide_measurement_fails_on_what_is_cut_off(built, browser):
     assert re.search(r"slide 4\.1 \(Summary\): pre \"tall\" is cut off: it ends \d+ px below", text), text
 
 
-def test_every_slide_of_every_deck_fits_the_screen(built, browser):
+def test_every_slide_of_every_deck_fits_the_screen(decks, browser):
     """Every slide of every deck at 1280x720 and 1920x1080: nothing wider than the slide or
     cut off at its bottom, no text shrunk below MIN_TEXT_PX, no page of prose, every section
     opening on its point rather than on code. One browser page, each deck loaded once."""
-    decks = _decks(built)
-    assert len(decks) >= 16 or built.pages != notebooks.discover_notebooks()
     failures, started, slides_measured = [], time.perf_counter(), 0
     page = browser.new_page()
     problems = _watch(page)

@@ -16,7 +16,8 @@ that they are fresh). The modules, one job each:
 
     notebooks.py  reading a notebook: its overview (title, objectives, ...), finding notebooks and labs
     claims.py     the lecture's claims table and what each notebook measured about them
-    slides.py     planning a notebook's slides (sections, steps, speaker notes, what fits)
+    prose.py      what a slide shows of a Markdown cell (its point) and what goes to the notes
+    slides.py     planning a notebook's slides (sections, steps, what fits, cells cut to fit)
     pages.py      rendering a notebook page and its deck with nbconvert; links between notebooks
     search.py     the search index
     site.py       assets, the site's own pages, and `build`, which puts it all together
