@@ -797,8 +797,8 @@ def measure_deck(page, path: pathlib.Path) -> dict:
 
 @pytest.fixture
 def decks(request):
-    """The decks to measure: BOOK_UNDER_TEST's (say, make book's build/book), else this session's
-    book's, one for each notebook of the course."""
+    """The decks to measure: BOOK_UNDER_TEST's (say, make book's build/book), else those of the
+    book these tests build, one for each notebook of the course."""
     under_test = os.environ.get("BOOK_UNDER_TEST")
     if under_test:
         found = sorted(pathlib.Path(under_test).resolve().glob("slides/*.slides.html"))
