@@ -16,8 +16,8 @@ outside the notebook, and neither keeps a second, hand-edited copy:
   imports) is written by hand. `python tools/saved_cells.py` rewrites the blocks;
   `--check` only reports the modules that differ, and `tests/test_saved_cells.py` fails then.
 - **Definitions for tests.** `definitions(notebook, "im2col", "conv2d")` executes the notebook's
-  imports (the import statements of its code cells) and the top-level `def`/`class`
-  statements of the cells that define the names, nothing else, and returns them. So a test
+  imports (the import statements of its code cells) and its top-level `def`/`class`
+  statements, nothing else, and returns the named ones. So a test
   compares the notebook's own function with TensorFlow, without the function living in
   `utils` (where a lab could import its answer).
 """
@@ -112,9 +112,9 @@ def write(root: pathlib.Path = ROOT) -> list[str]:
 def definitions(notebook: str | pathlib.Path, *names: str) -> types.SimpleNamespace:
     """The notebook's own definitions of `names` (functions or classes), for a test to call.
 
-    Runs the notebook's import statements, then every top-level `def`/`class` of the cells
-    that define one of `names` (so helpers defined beside them come along), in notebook order.
-    Nothing else of the notebook runs: no training, no printing.
+    Runs the notebook's import statements, then every top-level `def`/`class` of its code
+    cells, in notebook order (so the helpers a definition calls come along). Nothing else of
+    the notebook runs: no training, no printing.
     """
     path = pathlib.Path(notebook)
     path = path if path.is_absolute() else ROOT / path
@@ -125,9 +125,7 @@ def definitions(notebook: str | pathlib.Path, *names: str) -> types.SimpleNamesp
         except SyntaxError:  # an IPython magic; it defines nothing a test needs
             continue
         imports += [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
-        defined = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
-        if any(node.name in names for node in defined):
-            definitions_found += defined
+        definitions_found += [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
     missing = set(names) - {node.name for node in definitions_found}
     if missing:
         raise LookupError(f"{path.name} defines no {sorted(missing)}")

@@ -6,13 +6,10 @@ Layer names: conv1_7x7, conv2_3x3_reduce, conv2_3x3, inception_3a ... inception_
 _1x1, _3x3_reduce, _3x3, _5x5_reduce, _5x5, _pool, _pool_proj, _concat), avg_pool, dropout,
 predictions; aux1_* and aux2_* for the auxiliary heads.
 
-Taught in: notebooks/11_googlenet.ipynb
+Taught in: notebooks/11_googlenet.ipynb (`inception_module` is saved from it).
 """
 
-from __future__ import annotations
-
-from utils import validation
-from utils.models._common import bool_arg, classes_arg, input_shape_arg
+import keras
 
 # Table 1 of the paper: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj.
 INCEPTION_FILTERS = {
@@ -28,28 +25,18 @@ INCEPTION_FILTERS = {
 }
 
 
-def inception_module(x, filters_1x1: int, reduce_3x3: int, filters_3x3: int, reduce_5x5: int, filters_5x5: int,
-                     pool_proj: int, *, reductions: bool = True, name: str = "inception"):
-    """One Inception module: four branches concatenated along channels.
+# ---- saved from notebooks/11_googlenet.ipynb by tools/saved_cells.py: edit the notebook, not this block ----
 
-    x: [N, H, W, C] -> [N, H, W, C_out].
-    reductions=True (Figure 2b): 1x1 | 1x1 reduce -> 3x3 | 1x1 reduce -> 5x5 | 3x3 max pool ->
-    1x1 projection; C_out = filters_1x1 + filters_3x3 + filters_5x5 + pool_proj.
-    reductions=False (the naive module, Figure 2a): 1x1 | 3x3 | 5x5 | 3x3 max pool, all on x;
-    the reduce and projection sizes are ignored and C_out = filters_1x1 + filters_3x3 +
-    filters_5x5 + C, since pooling keeps every input channel.
-    Every convolution has padding same and ReLU; pooling has stride 1.
+def inception_module(x, filters_1x1, reduce_3x3, filters_3x3, reduce_5x5, filters_5x5, pool_proj, reductions=True,
+                     name="inception"):
+    """One Inception module, four branches concatenated along the channels: [N, H, W, C] -> [N, H, W, C_out].
+
+    reductions=True (Figure 2b): 1x1 | 1x1 reduce -> 3x3 | 1x1 reduce -> 5x5 | 3x3 max pool -> 1x1 projection;
+    C_out = filters_1x1 + filters_3x3 + filters_5x5 + pool_proj.
+    reductions=False (the naive module, Figure 2a): 1x1 | 3x3 | 5x5 | 3x3 max pool, all on x; the reduce and
+    projection sizes are ignored and C_out = filters_1x1 + filters_3x3 + filters_5x5 + C (pooling keeps every channel).
+    Every convolution has padding "same" and ReLU; the pooling has stride 1.
     """
-    import keras
-
-    if not keras.backend.is_keras_tensor(x) or len(x.shape) != 4:
-        raise TypeError(f"x: expected a symbolic Keras tensor [N, H, W, C] (from keras.Input), got {x!r}")
-    counts = [validation.as_int(label, value, minimum=1) for label, value in zip(
-        ("filters_1x1", "reduce_3x3", "filters_3x3", "reduce_5x5", "filters_5x5", "pool_proj"),
-        (filters_1x1, reduce_3x3, filters_3x3, reduce_5x5, filters_5x5, pool_proj))]
-    filters_1x1, reduce_3x3, filters_3x3, reduce_5x5, filters_5x5, pool_proj = counts
-    bool_arg("reductions", reductions)
-
     def conv(tensor, filters, size, suffix):
         return keras.layers.Conv2D(filters, size, padding="same", activation="relu", name=f"{name}_{suffix}")(tensor)
 
@@ -65,10 +52,10 @@ def inception_module(x, filters_1x1: int, reduce_3x3: int, filters_3x3: int, red
         branch_pool = pooled
     return keras.layers.Concatenate(name=f"{name}_concat")([branch_1, branch_3, branch_5, branch_pool])
 
+# ---- end of saved cells ----
+
 
 def _aux_head(x, *, pool_size, pool_stride, filters, dense_units, classes, name):
-    import keras
-
     x = keras.layers.AveragePooling2D(pool_size, strides=pool_stride, name=f"{name}_avg_pool")(x)
     x = keras.layers.Conv2D(filters, 1, activation="relu", name=f"{name}_conv")(x)
     x = keras.layers.Flatten(name=f"{name}_flatten")(x)
@@ -84,8 +71,7 @@ def _lrn(name):
     return LocalResponseNormalization(n=5, k=1.0, alpha=1e-4 / 5, beta=0.75, name=name)
 
 
-def googlenet(aux_heads: bool = False, input_shape=(224, 224, 3), classes: int = 1000, *, lrn: bool = True,
-              dropout: float = 0.4):
+def googlenet(aux_heads=False, input_shape=(224, 224, 3), classes=1000, *, lrn=True, dropout=0.4):
     """GoogLeNet as in Table 1 of the paper.
 
     [N, 224, 224, 3] -> [N, classes] (or a list [main, aux1, aux2] with aux_heads=True).
@@ -96,13 +82,6 @@ def googlenet(aux_heads: bool = False, input_shape=(224, 224, 3), classes: int =
     dropout 0.7, Dense(classes, softmax); they add 2 x 3.2M parameters and are used only in
     training. Without them: 6,998,552 parameters (the paper's Table 1 lists ~6.8M without biases).
     """
-    import keras
-
-    bool_arg("aux_heads", aux_heads)
-    input_shape = input_shape_arg(input_shape, min_size=160 if aux_heads else 32)
-    classes = classes_arg(classes)
-    bool_arg("lrn", lrn)
-    dropout = validation.as_fraction("dropout", dropout)
     inputs = keras.Input(input_shape, name="image")
     x = keras.layers.Conv2D(64, 7, strides=2, padding="same", activation="relu", name="conv1_7x7")(inputs)
     x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
@@ -129,8 +108,7 @@ def googlenet(aux_heads: bool = False, input_shape=(224, 224, 3), classes: int =
     return keras.Model(inputs, [outputs, *aux_outputs] if aux_heads else outputs, name="googlenet")
 
 
-def googlenet_small(aux_heads: bool = False, input_shape=(32, 32, 3), classes: int = 9, *, width_scale: float = 0.25,
-                    dropout: float = 0.4):
+def googlenet_small(aux_heads=False, input_shape=(32, 32, 3), classes=9, *, width_scale=0.25, dropout=0.4):
     """GoogLeNet for 32x32 images: a 3x3 convolution (192 x width_scale channels) and a 3x3/2 max
     pool (32 -> 16), inception 3a and 3b, max pool (-> 8), inception 4a-4e, global average
     pooling, dropout, Dense(classes). Every module keeps the paper's filter numbers multiplied
@@ -138,13 +116,6 @@ def googlenet_small(aux_heads: bool = False, input_shape=(32, 32, 3), classes: i
     average pooling (8 -> 3), 1x1 conv, FC, dropout 0.7, softmax; the model then returns
     [main, aux1, aux2]. [N, H, W, C] -> [N, classes].
     """
-    import keras
-
-    bool_arg("aux_heads", aux_heads)
-    input_shape = input_shape_arg(input_shape, min_size=16)
-    classes = classes_arg(classes)
-    width_scale = validation.as_float("width_scale", width_scale, minimum=0.0, maximum=1.0, exclusive_minimum=True)
-    dropout = validation.as_fraction("dropout", dropout)
 
     def scaled(value):
         return max(1, round(value * width_scale))
