@@ -96,17 +96,6 @@ def test_grouped_conv_round_trips_through_config():
     assert (clone.filters, clone.kernel_size, clone.groups, clone.padding) == (8, 5, 4, "same")
 
 
-def test_grouped_conv_bad_arguments():
-    with pytest.raises(ValueError, match="filters: expected a multiple of groups=2"):
-        models.GroupedConv2D(5, 3, groups=2)
-    with pytest.raises(ValueError, match="divisible by groups=2"):
-        models.GroupedConv2D(4, 3, groups=2)(np.zeros((1, 8, 8, 3), "float32"))
-    with pytest.raises(ValueError, match="padding"):
-        models.GroupedConv2D(4, 3, padding="full")
-    with pytest.raises(TypeError, match="kernel_size"):
-        models.GroupedConv2D(4, (3, 3))
-
-
 def test_alexnet_small_trains_and_switches_elements():
     alexnet_small = definitions("notebooks/09_alexnet.ipynb", "alexnet_small").alexnet_small
     model = alexnet_small((32, 32, 3), 9, seed=1)
@@ -145,17 +134,11 @@ def test_vgg19_equals_keras_applications():
     assert math.isclose(models.count_macs(ours), 19.6e9, rel_tol=0.01)  # He et al. 2016, Section 4.1
 
 
-def test_vgg_small_and_errors():
+def test_vgg_small():
     model = models.vgg_small(widths=(8, 16), convs_per_block=3, dense_units=32, batch_norm=True)
     assert model.output.shape[1:] == (9,)
     assert len([layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]) == 6
     assert tuple(model.get_layer("block2_pool").output.shape[1:]) == (8, 8, 16)
-    with pytest.raises(ValueError, match="input_shape"):
-        models.vgg_small(input_shape=(4, 4, 3))
-    with pytest.raises(TypeError, match="widths"):
-        models.vgg_small(widths=32)
-    with pytest.raises(TypeError, match="include_top"):
-        models.vgg16(include_top=1)
 
 
 # GoogLeNet -----------------------------------------------------------------------------------
@@ -261,22 +244,6 @@ def test_zero_init_block_is_the_identity():
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(block(x, training=False)), np.maximum(x, 0))
 
 
-def test_resnet_bad_arguments():
-    with pytest.raises(ValueError, match="6n \\+ 2"):
-        models.resnet_small(depth=21)
-    with pytest.raises(ValueError, match="widths"):
-        models.resnet_small(widths=(8, 16))
-    with pytest.raises(TypeError, match="conv_bias"):
-        models.resnet50(conv_bias="no")
-    inputs = keras.Input((8, 8, 4))
-    with pytest.raises(ValueError, match="width: expected a multiple of groups"):
-        models.bottleneck_block(inputs, 4, groups=3)
-    with pytest.raises(ValueError, match="stride"):
-        models.basic_block(inputs, 4, stride=3)
-    with pytest.raises(TypeError, match="symbolic Keras tensor"):
-        models.basic_block(np.zeros((1, 8, 8, 4)), 4)
-
-
 # Tables ------------------------------------------------------------------------------------------
 
 def test_layer_table_and_macs():
@@ -293,12 +260,10 @@ def test_layer_table_and_macs():
     assert table.loc["c", "output shape"] == "8x8x4"
     assert models.count_macs(model) == table["multiply-adds"].sum()
     assert len(models.layer_table(model, weighted_only=False)) == 4
-    with pytest.raises(TypeError, match="model"):
-        models.layer_table("vgg")
-    with pytest.raises(TypeError, match="model"):
-        models.count_macs(None)
-    with pytest.raises(TypeError, match="weighted_only"):
-        models.layer_table(model, weighted_only="yes")
+    # An axis of unknown length (a detector head's regions) counts once: the cost per region.
+    regions = keras.Input((None, 16))
+    head = keras.Model(regions, keras.layers.Dense(3)(keras.layers.Dense(8)(regions)))
+    assert models.count_macs(head) == 16 * 8 + 8 * 3
 
 
 def test_grouped_conv_multiply_adds_equal_keras_grouped_conv():

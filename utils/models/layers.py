@@ -3,11 +3,7 @@
 Taught in: notebooks/09_alexnet.ipynb
 """
 
-from __future__ import annotations
-
 import keras
-
-from utils import validation
 
 
 @keras.saving.register_keras_serializable(package="utils.models")
@@ -27,15 +23,9 @@ class GroupedConv2D(keras.layers.Layer):
     def __init__(self, filters, kernel_size, *, groups=2, strides=1, padding="valid", activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        self.filters = validation.as_int("filters", filters, minimum=1)
-        self.groups = validation.as_int("groups", groups, minimum=1)
-        if self.filters % self.groups:
-            raise ValueError(f"filters: expected a multiple of groups={self.groups}, got {self.filters}")
-        self.kernel_size = validation.as_int("kernel_size", kernel_size, minimum=1)
-        self.strides = validation.as_int("strides", strides, minimum=1)
-        self.padding = validation.as_choice("padding", padding, ("valid", "same"))
+        self.filters, self.groups, self.kernel_size, self.strides = filters, groups, kernel_size, strides
+        self.padding, self.use_bias = padding, use_bias
         self.activation = keras.activations.get(activation)
-        self.use_bias = validation.as_bool("use_bias", use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.convolutions = [
             keras.layers.Conv2D(self.filters // self.groups, self.kernel_size, strides=self.strides,
@@ -45,14 +35,8 @@ class GroupedConv2D(keras.layers.Layer):
         ]
 
     def build(self, input_shape):
-        if len(input_shape) != 4:
-            raise ValueError(f"GroupedConv2D: expected a 4-D input [N, H, W, C] (NHWC), got {tuple(input_shape)}")
-        channels = input_shape[-1]
-        if channels is None or channels % self.groups:
-            raise ValueError(f"GroupedConv2D: expected input channels divisible by groups={self.groups}, "
-                             f"got {channels}")
         for convolution in self.convolutions:
-            convolution.build((*input_shape[:-1], channels // self.groups))
+            convolution.build((*input_shape[:-1], input_shape[-1] // self.groups))
 
     def call(self, inputs):
         slices = keras.ops.split(inputs, self.groups, axis=-1) if self.groups > 1 else [inputs]

@@ -12,17 +12,8 @@ Taught in: notebooks/12_resnet.ipynb
 
 from __future__ import annotations
 
-from utils import validation
-from utils.models._common import bool_arg, classes_arg, input_shape_arg, widths_arg
 
 BN_EPSILON = 1.001e-5  # as keras.applications.ResNet50
-
-
-def _check_tensor(x):
-    import keras
-
-    if not keras.backend.is_keras_tensor(x) or len(x.shape) != 4:
-        raise TypeError(f"x: expected a symbolic Keras tensor [N, H, W, C] (from keras.Input), got {x!r}")
 
 
 def basic_block(x, filters: int, *, stride: int = 1, residual: bool = True, zero_init: bool = False,
@@ -36,11 +27,6 @@ def basic_block(x, filters: int, *, stride: int = 1, residual: bool = True, zero
     """
     import keras
 
-    _check_tensor(x)
-    filters = validation.as_int("filters", filters, minimum=1)
-    stride = validation.as_int("stride", stride, minimum=1, maximum=2)
-    bool_arg("residual", residual)
-    bool_arg("zero_init", zero_init)
     shortcut = x
     y = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_1_conv")(x)
     y = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_1_bn")(y)
@@ -71,16 +57,7 @@ def bottleneck_block(x, filters: int, *, stride: int = 1, groups: int = 1, width
     """
     import keras
 
-    _check_tensor(x)
-    filters = validation.as_int("filters", filters, minimum=1)
-    stride = validation.as_int("stride", stride, minimum=1, maximum=2)
-    groups = validation.as_int("groups", groups, minimum=1)
-    width = filters if width is None else validation.as_int("width", width, minimum=1)
-    if width % groups:
-        raise ValueError(f"width: expected a multiple of groups={groups}, got {width}")
-    bool_arg("conv_bias", conv_bias)
-    bool_arg("residual", residual)
-    bool_arg("zero_init", zero_init)
+    width = filters if width is None else width
     shortcut = x
     y = keras.layers.Conv2D(width, 1, strides=stride, use_bias=conv_bias, name=f"{name}_1_conv")(x)
     y = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_1_bn")(y)
@@ -103,9 +80,6 @@ def bottleneck_block(x, filters: int, *, stride: int = 1, groups: int = 1, width
 def _bottleneck_net(*, input_shape, classes, conv_bias, groups, width_per_group, name):
     import keras
 
-    input_shape = input_shape_arg(input_shape, min_size=32)
-    classes = classes_arg(classes)
-    bool_arg("conv_bias", conv_bias)
     inputs = keras.Input(input_shape, name="image")
     x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
     x = keras.layers.Conv2D(64, 7, strides=2, use_bias=conv_bias, name="conv1_conv")(x)
@@ -146,8 +120,6 @@ def resnext50(*, cardinality: int = 32, width_per_group: int = 4, input_shape=(2
     biases: 25,028,904 trainable parameters (the paper's Table 1 says 25.0M; torchvision's
     resnext50_32x4d has 25,028,904), plus BatchNorm's moving statistics.
     """
-    cardinality = validation.as_int("cardinality", cardinality, minimum=1)
-    width_per_group = validation.as_int("width_per_group", width_per_group, minimum=1)
     return _bottleneck_net(input_shape=input_shape, classes=classes, conv_bias=conv_bias, groups=cardinality,
                            width_per_group=width_per_group, name=f"resnext50_{cardinality}x{width_per_group}d")
 
@@ -164,14 +136,6 @@ def resnet_small(*, depth: int = 20, residual: bool = True, widths=(16, 32, 64),
     """
     import keras
 
-    depth = validation.as_int("depth", depth, minimum=8)
-    if (depth - 2) % 6:
-        raise ValueError(f"depth: expected 6n + 2 (8, 14, 20, 32, 44, 56, ...), got {depth}")
-    bool_arg("residual", residual)
-    bool_arg("zero_init", zero_init)
-    widths = widths_arg("widths", widths, length=3)
-    input_shape = input_shape_arg(input_shape, min_size=8)
-    classes = classes_arg(classes)
     blocks = (depth - 2) // 6
     inputs = keras.Input(input_shape, name="image")
     x = keras.layers.Conv2D(widths[0], 3, padding="same", use_bias=False, name="stem_conv")(inputs)

@@ -10,8 +10,6 @@ Taught in: notebooks/10_vgg.ipynb
 
 from __future__ import annotations
 
-from utils import validation
-from utils.models._common import bool_arg, classes_arg, input_shape_arg, widths_arg
 
 # Table 1 of the paper: convolutions per block (64, 128, 256, 512, 512 channels).
 CONFIGURATIONS = {"A": (1, 1, 2, 2, 2), "B": (2, 2, 2, 2, 2), "D": (2, 2, 3, 3, 3), "E": (2, 2, 4, 4, 4)}
@@ -21,9 +19,6 @@ WIDTHS = (64, 128, 256, 512, 512)
 def _vgg(convs_per_block, *, input_shape, classes, include_top, name):
     import keras
 
-    input_shape = input_shape_arg(input_shape, min_size=32)
-    classes = classes_arg(classes)
-    bool_arg("include_top", include_top)
     inputs = keras.Input(input_shape, name="image")
     x = inputs
     for block, (num_convs, width) in enumerate(zip(convs_per_block, WIDTHS), start=1):
@@ -68,13 +63,6 @@ def vgg_small(*, input_shape=(32, 32, 3), classes: int = 9, widths=(32, 64, 128)
     """
     import keras
 
-    widths = widths_arg("widths", widths)
-    input_shape = input_shape_arg(input_shape, min_size=2 ** len(widths))
-    classes = classes_arg(classes)
-    convs_per_block = validation.as_int("convs_per_block", convs_per_block, minimum=1, maximum=8)
-    dense_units = validation.as_int("dense_units", dense_units, minimum=1)
-    dropout = validation.as_fraction("dropout", dropout)
-    bool_arg("batch_norm", batch_norm)
     inputs = keras.Input(input_shape, name="image")
     x = inputs
     for block, width in enumerate(widths, start=1):
