@@ -19,6 +19,7 @@ raises, wrong shape, wrong values) into a `CheckFailed` with a readable message.
 from __future__ import annotations
 
 import importlib.util
+import linecache
 import pathlib
 import sys
 
@@ -139,6 +140,55 @@ class Lab:
 
 # ---------------------------------------------------------------- building blocks of checkers
 
+_variant: int | None = None
+
+
+def case_rng(seed: int) -> np.random.Generator:
+    """The random generator a checker draws its cases from. The public checks use `seed`;
+    graded runs (`grade(..., variant=k)`) draw other cases from the same checker."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise TypeError(f"seed must be a non-negative integer, got {seed!r}")
+    if _variant is None:
+        return np.random.default_rng(int(seed))
+    return np.random.default_rng([int(seed), 1_000_003 + _variant])
+
+
+def grade(checker, *args, variant: int | None = None, **cases) -> bool:
+    """Run `checker(*args)` for grading: True when it passes; otherwise print its message and
+    return False. Never raises for a failing answer.
+
+    variant: draw the random cases from another seed (an int >= 0). cases: replace module
+    constants of the checker's `checks.py` (the case lists, e.g. SHAPES=[...]) for this run;
+    each name must exist there. The autograder's hidden tests call this with their own cases.
+    """
+    global _variant
+    if not callable(checker):
+        raise TypeError(f"checker must be a check_... function, got {type(checker).__name__}")
+    if variant is not None and (not isinstance(variant, int) or isinstance(variant, bool)
+                                or variant < 0):
+        raise TypeError(f"variant must be a non-negative integer or None, got {variant!r}")
+    namespace = checker.__globals__
+    unknown = [name for name in cases if name not in namespace]
+    if unknown:
+        raise ValueError(f"cases {unknown} are not constants of {checker.__module__} "
+                         f"(known: {sorted(n for n in namespace if n.isupper())})")
+    saved = {name: namespace[name] for name in cases}
+    previous, _variant = _variant, variant
+    namespace.update(cases)
+    try:
+        checker(*args)
+    except CheckFailed as failure:
+        print(f"FAILED: {failure.message}" + (f"\n  Hint: {failure.hint}" if failure.hint else ""))
+        return False
+    except Exception as error:  # the answer crashed the checker: a failed case, not a grader error
+        print(f"FAILED: the check stopped with {type(error).__name__}: {error}")
+        return False
+    finally:
+        namespace.update(saved)
+        _variant = previous
+    return True
+
+
 def is_unfilled(value) -> bool:
     """True for the placeholders a student version starts with: `...` and None."""
     return value is None or value is Ellipsis
@@ -159,23 +209,184 @@ def require_callable(name: str, function):
     return function
 
 
-def call(name: str, function, *args, case: str = "", **kwargs):
+def call(name: str, function, *args, case: str = "", numpy_only: bool = False,
+         no_course_utils: bool = False, **kwargs):
     """Call the student's `function`; a placeholder result or an exception becomes a
-    CheckFailed naming the case. Returns the result."""
+    CheckFailed naming the case. Returns the result.
+
+    numpy_only=True: the exercise is to be written with NumPy, so the call fails if it
+    reaches TensorFlow, Keras, SciPy, scikit-image, OpenCV, pycocotools or the course's own
+    `utils` (any entry point, found by watching the calls, not by a list of names).
+    no_course_utils=True: only the course's `utils` is out of bounds (Keras exercises).
+    """
     require_callable(name, function)
+    if not isinstance(numpy_only, bool) or not isinstance(no_course_utils, bool):
+        raise TypeError("numpy_only and no_course_utils must be True or False")
     where = f" on {case}" if case else ""
+    watch = _ShortcutWatch(course_utils_only=not numpy_only) if (numpy_only or no_course_utils) else None
+    if watch is not None:
+        watch.scan(function)
+        if watch.found:
+            watch.fail(name, where)
     try:
-        result = function(*args, **kwargs)
+        if watch is None:
+            result = function(*args, **kwargs)
+        else:
+            with watch:
+                result = function(*args, **kwargs)
     except CheckFailed:
         raise
     except Exception as error:
+        if watch is not None and watch.found:
+            watch.fail(name, where)
         raise CheckFailed(f"`{name}` raised {type(error).__name__}{where}: {error}",
                           "run the failing case yourself with the arguments above and "
                           "read the traceback.") from None
+    if watch is not None and watch.found:
+        watch.fail(name, where)
     if is_unfilled(result):
         raise CheckFailed(f"`{name}` is {NOT_FILLED}: it returned {result!r}{where}.",
                           FILL_HINT)
     return result
+
+
+# Libraries whose versions of an operation the NumPy exercises are compared with: a student's
+# function that calls into any of them has not written the operation itself.
+_LIBRARIES = {"tensorflow": "TensorFlow", "keras": "Keras", "tf_keras": "Keras", "jax": "JAX",
+              "torch": "PyTorch", "torchvision": "torchvision", "scipy": "SciPy",
+              "skimage": "scikit-image", "cv2": "OpenCV", "pycocotools": "pycocotools",
+              "sklearn": "scikit-learn"}
+_COURSE_UTILS = pathlib.Path(__file__).resolve().parent
+_ALLOWED_UTILS = {str(_COURSE_UTILS / "labcheck.py")}
+
+
+def _code_names(code) -> set:
+    """The global and attribute names a code object (and the code nested in it) uses."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_names"):
+            names |= _code_names(constant)
+    return names
+
+
+class _ShortcutWatch:
+    """While active (a `with` block), records the first call the running code makes into a
+    library in `_LIBRARIES` or into the course's `utils` package (sys.setprofile sees every
+    Python and C function call, so no entry point, alias or submodule escapes it)."""
+
+    def __init__(self, course_utils_only: bool = False):
+        self.found: str | None = None
+        self.caller = ""
+        self.course_utils_only = course_utils_only
+        self.line = ""
+        roots = {str(_COURSE_UTILS) + "/": "the course's `utils` package"}
+        if not course_utils_only:
+            for package, label in _LIBRARIES.items():
+                module = sys.modules.get(package)
+                location = getattr(module, "__file__", None)
+                if location:
+                    roots[str(pathlib.Path(location).resolve().parent) + "/"] = label
+        self.roots = roots
+        self.modules = ({} if course_utils_only else _LIBRARIES) | {"utils": "the course's `utils` package"}
+        self.prefixes = tuple(roots)
+        self.seen: dict = {}
+
+    def _label_of_file(self, filename: str):
+        label = self.seen.get(filename, False)
+        if label is False:
+            label = None
+            if filename.startswith(self.prefixes) and filename not in _ALLOWED_UTILS:
+                label = next(l for root, l in self.roots.items() if filename.startswith(root))
+            self.seen[filename] = label
+        return label
+
+    def _profile(self, frame, event, arg):
+        if self.found:
+            return
+        if event == "call":
+            label = self._label_of_file(frame.f_code.co_filename)
+            if label:
+                self._record(label, frame.f_back)
+        elif event == "c_call":
+            module = getattr(arg, "__module__", None) or ""
+            label = self.modules.get(module.split(".")[0])
+            if label:
+                self._record(label, frame)
+
+    def _record(self, label, caller):
+        """Remember the library and where the student's code called it (function, line)."""
+        self.found = label
+        if caller is not None:
+            self.caller = caller.f_code.co_name
+            line = linecache.getline(caller.f_code.co_filename, caller.f_lineno).strip()
+            self.line = line[:80]
+
+    def scan(self, function) -> None:
+        """Look, before running, at what `function` refers to (globals, closures, the
+        functions of the student's notebook it calls, recursively): a module, function or
+        class of a forbidden library counts as a call into it. This catches what the profiler
+        cannot see: compiled functions that are not builtins (Cython's, e.g. pycocotools')."""
+        seen = set()
+        home = {"__main__", getattr(function, "__module__", None)}
+
+        def visit(value, depth):
+            if self.found or depth > 6 or id(value) in seen:
+                return
+            seen.add(id(value))
+            if isinstance(value, type(sys)):
+                module = value.__name__
+            else:
+                module = getattr(value, "__module__", None) or ""
+                if not isinstance(module, str):
+                    module = ""
+            label = self.modules.get(module.split(".")[0])
+            if label:
+                self.found, self.caller = label, getattr(function, "__name__", "")
+                return
+            if depth and module not in home:  # only the student's own code is read further
+                return
+            if isinstance(value, type):  # a class of the student's: its bases and methods
+                for base in value.__bases__:
+                    visit(base, depth + 1)
+                for member in vars(value).values():
+                    visit(getattr(member, "__func__", member), depth + 1)
+                return
+            code = getattr(value, "__code__", None)
+            if code is None or isinstance(value, type(sys)):
+                return
+            names = _code_names(code)
+            namespace = getattr(value, "__globals__", {})
+            for name in names:
+                if name in namespace:
+                    visit(namespace[name], depth + 1)
+            for cell in getattr(value, "__closure__", None) or ():
+                try:
+                    visit(cell.cell_contents, depth + 1)
+                except ValueError:  # an empty cell
+                    pass
+
+        visit(function, 0)
+
+    def __enter__(self):
+        self.previous = sys.getprofile()
+        sys.setprofile(self._profile)
+        return self
+
+    def __exit__(self, *exc):
+        sys.setprofile(self.previous)
+        return False
+
+    def fail(self, name: str, where: str):
+        inside = f" in `{self.caller}`" if self.caller and not self.caller.startswith("<") else ""
+        if self.line:
+            inside += f" (at `{self.line}`)"
+        raise CheckFailed(
+            f"`{name}` called {self.found}{inside}{where}: this exercise asks you to write the "
+            f"operation yourself, and that library's version is what the check compares with.",
+            "build it from the framework's basic layers and ops yourself; the course's utils "
+            "are a reference, not a building block here." if self.course_utils_only else
+            "use NumPy only (np.pad, slicing, reshape, matmul, ...); the course's utils and "
+            "the frameworks are the references, not building blocks here.")
 
 
 def to_numpy(what: str, value, case: str = "") -> np.ndarray:
@@ -214,11 +425,13 @@ def _check_kind(what: str, got: np.ndarray, expected: np.ndarray, where: str, hi
 
 
 def compare(what: str, got, expected, *, case: str = "", atol: float = 1e-5,
-            rtol: float = 1e-4, hint: str | None = None) -> None:
+            rtol: float = 1e-4, hint: str | None = None, mistakes=None) -> None:
     """Fail unless `got` has the shape of `expected` and its values are close.
 
     The message names the case, the shapes, the number of mismatching entries and the
     worst one (index, expected, got): enough to debug, not the whole answer.
+    mistakes: {description: what that known mistake gives} (arrays, or functions of no
+    argument computing one): when `got` matches one, the message starts by naming it.
     """
     expected = np.asarray(expected)
     got = to_numpy(what, got, case)
@@ -239,6 +452,7 @@ def compare(what: str, got, expected, *, case: str = "", atol: float = 1e-5,
                               f"{tuple(int(i) for i in bad)}).", hint)
         wrong = ~np.isclose(got_values, expected_values, atol=atol, rtol=rtol)
     if wrong.any():
+        hint = _name_the_mistake(got_values, mistakes, atol, rtol) or hint
         error = np.abs(got_values.astype(np.float64) - expected_values.astype(np.float64))
         error = np.where(wrong, error, -1.0)
         worst = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
@@ -249,8 +463,10 @@ def compare(what: str, got, expected, *, case: str = "", atol: float = 1e-5,
             f"got {_short(got_values[worst])}.", hint)
 
 
-def compare_sequence(what: str, got, expected, *, case: str = "", hint: str | None = None):
-    """Fail unless the integer sequence `got` equals `expected` (order matters)."""
+def compare_sequence(what: str, got, expected, *, case: str = "", hint: str | None = None,
+                     mistakes=None):
+    """Fail unless the integer sequence `got` equals `expected` (order matters).
+    mistakes: as for `compare`."""
     got = to_numpy(what, got, case)
     where = f" for {case}" if case else ""
     if got.ndim != 1:
@@ -259,6 +475,11 @@ def compare_sequence(what: str, got, expected, *, case: str = "", hint: str | No
     got_list = [int(v) for v in got]
     expected_list = [int(v) for v in expected]
     if got_list != expected_list:
+        for description, value in (mistakes or {}).items():
+            value = value() if callable(value) else value
+            if [int(v) for v in np.asarray(value).reshape(-1)] == got_list:
+                hint = f"{LOOKS_LIKE} {description}"
+                break
         if len(got_list) != len(expected_list):
             detail = f"expected {len(expected_list)} entries, got {len(got_list)}"
         else:
@@ -269,8 +490,9 @@ def compare_sequence(what: str, got, expected, *, case: str = "", hint: str | No
 
 
 def compare_number(what: str, got, expected, *, case: str = "", atol: float = 1e-6,
-                   rtol: float = 1e-4, hint: str | None = None) -> float:
-    """Fail unless the scalar `got` is close to `expected`; returns it as a float."""
+                   rtol: float = 1e-4, hint: str | None = None, mistakes=None) -> float:
+    """Fail unless the scalar `got` is close to `expected`; returns it as a float.
+    mistakes: as for `compare`."""
     where = f" for {case}" if case else ""
     array = to_numpy(what, got, case)
     if array.size != 1:
@@ -278,9 +500,29 @@ def compare_number(what: str, got, expected, *, case: str = "", atol: float = 1e
     _check_kind(what, array, np.zeros(0), where, hint)
     value = float(array.reshape(()))
     if not np.isclose(value, float(expected), atol=atol, rtol=rtol):
+        hint = _name_the_mistake(np.float64(value), mistakes, atol, rtol) or hint
         raise CheckFailed(f"{what} is wrong{where}: expected {_short(float(expected))}, "
                           f"got {_short(value)}.", hint)
     return value
+
+
+LOOKS_LIKE = "this looks like a known mistake:"
+
+
+def _name_the_mistake(got_values, mistakes, atol, rtol) -> str | None:
+    """The description of the first known mistake whose result `got_values` matches."""
+    if mistakes is None:
+        return None
+    if not isinstance(mistakes, dict):
+        raise TypeError(f"mistakes must be a dict {{description: value}}, got {type(mistakes).__name__}")
+    for description, value in mistakes.items():
+        try:
+            value = np.asarray(value() if callable(value) else value, dtype=np.float64)
+        except Exception:  # a mistake that cannot be computed for this case does not match
+            continue
+        if value.shape == np.shape(got_values) and np.allclose(got_values, value, atol=atol, rtol=rtol):
+            return f"{LOOKS_LIKE} {description}"
+    return None
 
 
 def _short(value) -> str:
