@@ -34,19 +34,6 @@ class ShapesSample:
         return len(self.images)
 
 
-def _box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
-    if len(others) == 0:
-        return np.zeros(0)
-    x0 = np.maximum(box[0], others[:, 0])
-    y0 = np.maximum(box[1], others[:, 1])
-    x1 = np.minimum(box[2], others[:, 2])
-    y1 = np.minimum(box[3], others[:, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
-    return inter / (area + areas - inter)
-
-
 def _coverage(shape: str, box: np.ndarray, size: int, supersample: int = 4) -> np.ndarray:
     """Fraction of each pixel inside the shape, [size, size] in [0, 1] (anti-aliased edges)."""
     offsets = (np.arange(supersample) + 0.5) / supersample
@@ -126,27 +113,10 @@ def make_shapes(
         (scikit-image's brick/grass/gravel, tinted) or "photo" (crops of the colour photos).
     seed: fixes everything; the same arguments always give the same images.
     """
-    num_images = validation.as_int("num_images", num_images, minimum=1)
-    image_size = validation.as_int("image_size", image_size, minimum=8, maximum=1024)
-    min_objects = validation.as_int("min_objects", min_objects, minimum=0)
-    max_objects = validation.as_int("max_objects", max_objects, minimum=max(min_objects, 1))
-    shapes = validation.as_names("shapes", shapes, SHAPE_NAMES)
-    min_size = validation.as_float("min_size", min_size, minimum=0.0, maximum=1.0, exclusive_minimum=True)
-    max_size = validation.as_float("max_size", max_size, minimum=min_size, maximum=1.0)
-    if min_size * image_size < 3:
-        raise ValueError(f"min_size: shapes would be under 3 px at image_size {image_size}, got {min_size}")
-    if not isinstance(aspect_ratio_range, (tuple, list)):
-        raise TypeError(f"aspect_ratio_range: expected a pair (low, high), got {aspect_ratio_range!r}")
-    if len(aspect_ratio_range) != 2:
-        raise ValueError(f"aspect_ratio_range: expected (low, high), got {aspect_ratio_range!r}")
-    low_ratio = validation.as_float("aspect_ratio_range[0]", aspect_ratio_range[0], minimum=0.2)
-    high_ratio = validation.as_float("aspect_ratio_range[1]", aspect_ratio_range[1], minimum=low_ratio, maximum=5.0)
-    max_overlap = validation.as_float("max_overlap", max_overlap, minimum=0.0, maximum=1.0)
-    noise = validation.as_float("noise", noise, minimum=0.0, maximum=1.0)
-    validation.as_choice("background", background, BACKGROUNDS)
-    seed = validation.as_int("seed", seed, minimum=0)
+    low_ratio, high_ratio = aspect_ratio_range
 
     from utils.data import photos
+    from utils.detection.boxes import iou  # here, not at the top: utils.detection imports utils.data
 
     sources = {}
     if background == "texture":
@@ -168,7 +138,7 @@ def make_shapes(
                 x0 = rng.uniform(0, image_size - width)
                 y0 = rng.uniform(0, image_size - height)
                 box = np.array([x0, y0, x0 + width, y0 + height], dtype=np.float32)
-                if np.all(_box_iou(box, np.array(boxes).reshape(-1, 4)) <= max_overlap):
+                if np.all(iou(box[None], np.array(boxes).reshape(-1, 4)) <= max_overlap):
                     break
             else:
                 continue  # no free place found: fewer objects in this image
