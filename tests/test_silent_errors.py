@@ -43,7 +43,7 @@ def _bool_options():
     """(call taking the option's value, option name) for every boolean option of a public
     function in utils where a student's data comes in (claims.py and training.py check theirs
     themselves; internal builders such as utils.models check none, CONTRIBUTING.md)."""
-    from utils import detection, distributed, norm, plots
+    from utils import detection, norm, plots
 
     return [
         (lambda v: utils.set_seed(0, deterministic=v), "deterministic"),
@@ -53,7 +53,6 @@ def _bool_options():
         (lambda v: detection.default_boxes(64, [2], [0.2], extra_box=v), "extra_box"),
         (lambda v: detection.match_anchors([[0, 0, 1, 1]], [[0, 0, 1, 1]], force_best=v), "force_best"),
         (lambda v: detection.count_all_boxes(3, 3, ordered_corners=v), "ordered_corners"),
-        (lambda v: distributed.WorkerGroup(distributed.WORKER_SCRIPT, 1, keep_directory=v), "keep_directory"),
     ]
 
 

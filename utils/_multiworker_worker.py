@@ -1,6 +1,6 @@
 """One worker of a MultiWorkerMirroredStrategy cluster: `python _multiworker_worker.py ...`.
 
-Started by `utils.distributed.launch_workers` (one process per worker, TF_CONFIG in the
+Started by `utils.cluster.launch_workers` (one process per worker, TF_CONFIG in the
 environment), or by hand on each machine of a real cluster with that machine's TF_CONFIG.
 
 Reads from --input-dir: `model.keras` (an untrained Keras model: architecture and initial
