@@ -517,6 +517,28 @@ def test_a_broken_notebook_is_named_in_the_error(tmp_path):
         pages.render_notebook(broken, tmp_path / "out", "notebooks", pages.Context(pages.exporters()), slides=True)
 
 
+def test_pages_without_the_soup_pass_are_nbconverts_pages():
+    """The book's exporters skip nbconvert's final BeautifulSoup pass (pages.accessible does its
+    work): after BeautifulSoup's own normalisation, their pages and decks are nbconvert's, with
+    alt text on every image and tabindex on every input and output."""
+    from bs4 import BeautifulSoup
+
+    fixture = make_notebook()
+    fixture.cells[7].outputs[0].data["text/html"] = '<img src="x.png"><div class="jp-OutputArea-output">y</div>'
+    course = notebooks.without_badges(notebooks.read(notebooks.discover_notebooks()[-1]))
+    fast, slow = pages.exporters(fast=True), pages.exporters(fast=False)
+    for notebook in (fixture, course):
+        for kind, (quick, reference) in enumerate(zip(fast, slow)):
+            shown = slides.plan_slides(notebook)[0] if kind else notebook
+            resources = {"metadata": {"name": "x", "path": "."},
+                         "course": {"root": "../", "book_title": "T", "links": [], "search": True, "mathjax_head": ""}}
+            ours, _ = quick.from_notebook_node(shown, resources=dict(resources))
+            theirs, _ = reference.from_notebook_node(shown, resources=dict(resources))
+            assert str(BeautifulSoup(ours, features="html.parser")) == theirs
+            assert not re.search(r"<img(?![^>]*\salt=)", ours)
+            assert 'class="jp-Cell-inputWrapper" tabindex="0"' in ours
+
+
 def test_code_needs_no_second_sanitising_pass():
     """The book's templates skip nbconvert's bleach pass over highlighted code (it dominated
     the build time): Pygments' HTML of any code, even code holding markup, is unchanged by it."""
