@@ -19,7 +19,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools import book  # noqa: E402
+from tools.book import claims as book_claims, notebooks as book_notebooks  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 LAB_NOTEBOOKS = sorted(p for p in (ROOT / "labs").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
@@ -49,7 +49,7 @@ def claim_cells():
         for index, cell in enumerate(_cells(path)):
             if cell["cell_type"] != "code":
                 continue
-            for claim in dict.fromkeys(book.CLAIM_TAG.findall(book.source(cell))):
+            for claim in dict.fromkeys(book_claims.CLAIM_TAG.findall(book_notebooks.source(cell))):
                 found.append((path, index, claim, cell))
     return found
 
@@ -59,10 +59,10 @@ def measured_claims() -> dict:
     measured: dict = {}
     for path, index, claim, cell in claim_cells():
         try:
-            body = ast.parse(book.source(cell)).body
+            body = ast.parse(book_notebooks.source(cell)).body
         except SyntaxError:
             continue  # a cell that does not parse is not a measurement; nbval reports it
-        called = {match[1] for match in CLAIM_CALL.findall(book.source(cell))}
+        called = {match[1] for match in CLAIM_CALL.findall(book_notebooks.source(cell))}
         if body and _asserting_statement(body[-1]) and (claim in called or not called):
             measured.setdefault(claim, []).append(f"{path.name} (cell {index})")
     return measured
@@ -72,19 +72,19 @@ def measured_claims() -> dict:
 
 def test_every_lecture_claim_is_measured_and_asserted():
     """Fails, listing the ids, until every claim C01-C46 is measured in some notebook."""
-    claims = {claim.id: claim for claim in book.load_claims()}
-    assert list(claims) == list(book.CLAIM_IDS)
+    claims = {claim.id: claim for claim in book_claims.load_claims()}
+    assert list(claims) == list(book_claims.CLAIM_IDS)
     measured = measured_claims()
-    missing = [claim_id for claim_id in book.CLAIM_IDS if claim_id not in measured]
+    missing = [claim_id for claim_id in book_claims.CLAIM_IDS if claim_id not in measured]
     details = "\n".join(f"  {claim_id}: {claims[claim_id].statement}" for claim_id in missing)
     assert not missing, (
-        f"{len(missing)} of {len(book.CLAIM_IDS)} lecture claims are not measured in any notebook: {', '.join(missing)}\n"
+        f"{len(missing)} of {len(book_claims.CLAIM_IDS)} lecture claims are not measured in any notebook: {', '.join(missing)}\n"
         f"(each needs a code cell tagged '# claim Cnn' that ends in a utils.claims call or an assert)\n{details}")
 
 
 def test_claim_tags_name_real_claims():
     unknown = [f"{path.name} cell {index}: {claim}" for path, index, claim, _ in claim_cells()
-               if claim not in book.CLAIM_IDS]
+               if claim not in book_claims.CLAIM_IDS]
     assert not unknown, f"claim tags that are not C01-C46: {unknown}"
 
 
@@ -92,13 +92,13 @@ def test_claim_cells_end_in_an_assertion():
     problems = []
     for path, index, claim, cell in claim_cells():
         try:
-            body = ast.parse(book.source(cell)).body
+            body = ast.parse(book_notebooks.source(cell)).body
         except SyntaxError as error:
             problems.append(f"{path.name} cell {index} ({claim}): does not parse ({error.msg})")
             continue
         if not body or not _asserting_statement(body[-1]):
             problems.append(f"{path.name} cell {index} ({claim}): the last statement is not a claims.* call or assert")
-        called = {match[1] for match in CLAIM_CALL.findall(book.source(cell))}
+        called = {match[1] for match in CLAIM_CALL.findall(book_notebooks.source(cell))}
         if called and claim not in called:
             problems.append(f"{path.name} cell {index}: tagged {claim} but asserts {sorted(called)}")
     assert not problems, "\n".join(problems)
@@ -141,7 +141,7 @@ def test_outputs_are_mostly_checked(path):
     stale). Training results, float error magnitudes and timings differ between CPUs and go in
     ignored cells (CONTRIBUTING.md), so up to half may be ignored; their claims are still
     asserted in checked cells."""
-    cells = [cell for cell in _cells(path) if cell["cell_type"] == "code" and book.source(cell).strip()]
+    cells = [cell for cell in _cells(path) if cell["cell_type"] == "code" and book_notebooks.source(cell).strip()]
     tags = [set(cell.get("metadata", {}).get("tags", [])) for cell in cells]
     skipped = [index for index, cell_tags in enumerate(tags) if "nbval-skip" in cell_tags]
     assert not skipped, f"code cells tagged nbval-skip (never executed by the tests): {skipped}"
