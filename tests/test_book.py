@@ -689,6 +689,7 @@ def test_search_finds_notebooks_labs_and_claims_offline(built, browser):
     assert any(url.startswith(lab.html) for url in found["lab"][:3]), found["lab"][:5]
     assert f"claims.html#{claim.id}" in found["claim"][:3], found["claim"][:5]
     assert nothing == []
+    assert not browser.outside_requests, f"requests outside the book: {browser.outside_requests}"
     for url in found["notebook"] + found["lab"]:
         assert (built.out / urllib.parse.unquote(url.split("#")[0])).exists(), url
 
@@ -802,19 +803,24 @@ def slide_failures(deck: str, screen, measured: list) -> list[str]:
     return failures
 
 
-def measure_deck(page, path: pathlib.Path) -> dict:
-    """Every slide of the deck at `path`, at each of SCREENS: loaded once, then resized."""
-    measured = {}
+def measure_deck(page, path: pathlib.Path) -> tuple[dict, list[str]]:
+    """Every slide of the deck at `path`, at each of SCREENS (loaded once, then resized), and
+    what is wrong with the deck as a whole (an image not shown, an equation MathJax refused)."""
+    measured, wrong = {}, []
     for number, (width, height) in enumerate(SCREENS):
         page.set_viewport_size({"width": width, "height": height})
         if number == 0:
             _goto(page, path)
             page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=15000)
-        page.wait_for_function(f"""() => Math.abs(document.querySelector(".reveal .slides").getBoundingClientRect().width
-            - Reveal.getConfig().width * Math.min({width} * 0.96 / Reveal.getConfig().width,
-                                                  {height} * 0.96 / Reveal.getConfig().height)) < 2""")
+            images, math = page.evaluate(IMAGES), page.evaluate(MATH)
+            wrong += [f"{path.name}: image not shown: {image['src']}" for image in images if not image["shown"]]
+            wrong += [f"{path.name}: MathJax failed on {math['errors']} equations"] if math["errors"] else []
+        page.wait_for_function(f"""() => {{ const config = Reveal.getConfig(), margin = 1 - config.margin;
+            const scale = Math.min({width} * margin / config.width, {height} * margin / config.height);
+            return Math.abs(document.querySelector(".reveal .slides").getBoundingClientRect().width
+                            - config.width * scale) < 2; }}""")
         measured[(width, height)] = page.evaluate(MEASURE_SLIDES, 3)
-    return measured
+    return measured, wrong
 
 
 @pytest.fixture
@@ -865,13 +871,16 @@ def test_the_slide_measurement_fails_on_what_is_cut_off(built, browser):
 def test_every_slide_of_every_deck_fits_the_screen(decks, browser):
     """Every slide of every deck at 1280x720 and 1920x1080: nothing wider than the slide or
     cut off at its bottom, no text shrunk below MIN_TEXT_PX, no page of prose, every section
-    opening on its point rather than on code. One browser page, each deck loaded once."""
+    opening on its point rather than on code; every image shown, every equation rendered, no
+    error in the console. One browser page, each deck loaded once."""
     failures, started, slides_measured = [], time.perf_counter(), 0
     page = browser.new_page()
     problems = _watch(page)
     try:
         for path in decks:
-            for screen, measured in measure_deck(page, path).items():
+            by_screen, wrong = measure_deck(page, path)
+            failures += wrong
+            for screen, measured in by_screen.items():
                 slides_measured += len(measured)
                 failures += slide_failures(path.name.removesuffix(".slides.html"), screen, measured)
     finally:
