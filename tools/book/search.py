@@ -12,6 +12,7 @@ import re
 
 HEADING = re.compile(r'<h([1-3]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 HIDDEN = re.compile(r"<(script|style|nav|head)\b.*?</\1>", re.S | re.I)
+INLINE = re.compile(r"</?(?:span|a|b|i|em|strong|code|sub|sup)\b[^>]*>")   # no word break
 TAG = re.compile(r"<[^>]+>")
 MAX_TEXT = 6000   # characters of a section kept for the search (its start, where the point is)
 
@@ -26,7 +27,7 @@ class Entry:
 
 def plain(fragment: str) -> str:
     """HTML as searchable text: no markup, no pilcrow of the heading anchors, spaces collapsed."""
-    text = html.unescape(TAG.sub(" ", fragment)).replace("¶", " ")
+    text = html.unescape(TAG.sub(" ", INLINE.sub("", fragment))).replace("¶", " ")
     return re.sub(r"\s+", " ", text).strip()
 
 
