@@ -93,3 +93,10 @@ def test_guard_installs_COURSE_PACKAGE_when_given():
     # pip is really called; the wheel named does not exist, so pip fails and says which.
     result = run_guard(WITHOUT_COURSE, COURSE_PACKAGE="/nonexistent/course.whl")
     assert "CalledProcessError" in result.stderr and "/nonexistent/course.whl" in result.stderr
+
+
+def test_readme_badges_open_the_first_notebook():
+    first = sorted(setup_guard.ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))[0]
+    readme = setup_guard.README.read_text()
+    assert links.colab_url(first) in readme and links.kaggle_url(first) in readme
+    assert setup_guard.readme_badges(check=True) is False
