@@ -43,12 +43,6 @@ def as_boxes(name: str, value) -> np.ndarray:
     return array
 
 
-def box_area(boxes) -> np.ndarray:
-    """Areas [N] of boxes [N, 4]: (x_max - x_min) * (y_max - y_min)."""
-    boxes = as_boxes("boxes", boxes)
-    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-
-
 def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of checked float boxes a [N, 4] and b [M, 4] -> [N, M]; 0 where the union is 0."""
     # IoU does not change when both boxes are scaled. Dividing each pair by a power of two near
