@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from test_lab_framework import assert_rejected, solution_namespace
+from test_lab_framework import (assert_hidden_cases_pass, assert_mistake_named, assert_rejected,
+                                assert_shortcut_rejected, solution_namespace)
 
 LAB = "01_conv2d_im2col"
 
@@ -87,7 +88,7 @@ def test_conv2d_rejects(solution):
             kernel = kernel.transpose(1, 0, 2, 3)
         return right(x, kernel, bias, stride, padding)
 
-    assert_rejected(LAB, "conv2d", flipped_kernel, r"no kernel flip")
+    assert_rejected(LAB, "conv2d", flipped_kernel, r"known mistake: the kernel is flipped")
     assert_rejected(LAB, "conv2d", forgets_bias, r"wrong values")
     assert_rejected(LAB, "conv2d", kernel_rows_in_wrong_order, r"wrong values")
     assert_rejected(LAB, "conv2d", transposed_kernel, r"wrong values")
@@ -129,3 +130,74 @@ def test_conv2d_backward_rejects(solution):
     assert_rejected(LAB, "conv2d_backward", kernel_gradient_of_first_image_only, r"grad_kernel has wrong values")
     assert_rejected(LAB, "conv2d_backward", swapped_outputs, r"grad_kernel has the wrong shape")
     assert_rejected(LAB, "conv2d_backward", mean_instead_of_sum, r"grad_kernel has wrong values")
+
+
+# ------------------------------------------------- shortcuts, boundaries and named mistakes
+
+def test_library_shortcuts_are_rejected(solution):
+    import tensorflow as tf
+
+    from utils import conv
+
+    def tensorflow_patches(x, kernel_size, stride, padding):
+        return tf.image.extract_patches(x, [1, *kernel_size, 1], [1, stride, stride, 1],
+                                        [1, 1, 1, 1], padding.upper()).numpy()
+
+    def course_padding(size, kernel_size, stride, padding):
+        if padding == "valid":
+            return 0, 0
+        return conv.same_padding(size, kernel_size, stride)
+
+    def tensorflow_conv(x, kernel, bias, stride, padding):
+        return np.asarray(tf.nn.conv2d(x, kernel, stride, padding.upper()) + bias)
+
+    def tape_backward(x, kernel, grad_output, stride, padding):
+        x_var, k_var = tf.Variable(x), tf.Variable(kernel)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.nn.conv2d(x_var, k_var, stride, padding.upper()) * grad_output)
+        return [g.numpy() for g in tape.gradient(loss, [x_var, k_var])]
+
+    assert_shortcut_rejected(LAB, "im2col", tensorflow_patches)
+    message = assert_shortcut_rejected(LAB, "pad_amounts", course_padding)
+    assert "the course's `utils` package in `course_padding`" in message
+    assert_shortcut_rejected(LAB, "conv2d", tensorflow_conv)
+    assert_shortcut_rejected(LAB, "conv2d_backward", tape_backward)
+
+
+def test_boundary_geometries_are_visited(solution):
+    right = solution["im2col"]
+
+    def misses_the_single_window(x, kernel_size, stride, padding):
+        # a window loop `range(0, H - k, stride)`: fine until the kernel is as large as the input
+        patches = right(x, kernel_size, stride, padding)
+        return patches[:, :-1] if patches.shape[1] == 1 else patches
+
+    def assumes_stride_at_most_kernel(x, kernel_size, stride, padding):
+        return right(x, kernel_size, min(stride, min(kernel_size)), padding)
+
+    assert_rejected(LAB, "im2col", misses_the_single_window, r"x \[2, 4, 5, 3\], kernel_size \(4, 5\)")
+    assert_rejected(LAB, "im2col", assumes_stride_at_most_kernel, r"kernel_size \(2, 2\), stride 3")
+
+
+def test_known_mistakes_are_named(solution):
+    right = solution["im2col"]
+
+    def channel_first_patches(x, kernel_size, stride, padding):
+        patches = right(x, kernel_size, stride, padding)
+        n, h, w, _ = patches.shape
+        return patches.reshape(n, h, w, *kernel_size, -1).transpose(0, 1, 2, 5, 3, 4).reshape(n, h, w, -1)
+
+    def extra_pixel_before(size, kernel_size, stride, padding):
+        before, after = solution["pad_amounts"](size, kernel_size, stride, padding)
+        return after, before
+
+    def forgets_bias(x, kernel, bias, stride, padding):
+        return solution["conv2d"](x, kernel, np.zeros_like(bias), stride, padding)
+
+    assert_mistake_named(LAB, "im2col", channel_first_patches, r"\(channel, row, column\) order")
+    assert_mistake_named(LAB, "pad_amounts", extra_pixel_before, r"odd pixel of padding is put before")
+    assert_mistake_named(LAB, "conv2d", forgets_bias, r"bias is not added")
+
+
+def test_hidden_cases_pass_on_the_solution():
+    assert_hidden_cases_pass(LAB)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from test_lab_framework import assert_rejected, run_check, solution_namespace
+from test_lab_framework import (assert_hidden_cases_pass, assert_mistake_named, assert_rejected,
+                                assert_shortcut_rejected, run_check, solution_namespace)
 
 LAB = "02_activations"
 
@@ -56,10 +57,10 @@ def test_derivatives_reject(solution):
     cases = [(0, sigmoid_derivative_of_input, "sigmoid_derivative"),
              (0, sigmoid_without_chain, "sigmoid_derivative"),
              (1, tanh_not_squared, "tanh_derivative"),
-             (2, relu_one_at_zero, r"relu_derivative.*at exactly 0"),
+             (2, relu_one_at_zero, r"relu_derivative.*1 at x = 0"),
              (2, relu_returns_relu, "relu_derivative"),
              (3, leaky_fixed_slope, r"leaky_relu_derivative.*negative_slope 0.1"),
-             (3, leaky_one_at_zero, r"leaky_relu_derivative.*at exactly 0")]
+             (3, leaky_one_at_zero, r"leaky_relu_derivative.*1 at x = 0")]
     for index, wrong, expect in cases:
         functions = with_wrong(index, wrong)
         assert_rejected(LAB, "derivatives", functions[0], expect, *functions[1:])
@@ -114,3 +115,53 @@ def test_ratios_reject(solution):
     check(norms_relu[0] / norms_relu[-1], norms_sigmoid[0] / norms_sigmoid[-1], "ratio_sigmoid is wrong")
     check(norms_sigmoid[1] / norms_sigmoid[-1], norms_relu[1] / norms_relu[-1], "ratio_sigmoid is wrong")
     check(norms_sigmoid[0] / norms_sigmoid[-1], norms_relu[0] / norms_relu[-2], "ratio_relu is wrong")
+
+
+# ------------------------------------------------- shortcuts, boundaries and named mistakes
+
+def test_library_shortcuts_and_boundaries(solution):
+    import keras
+    import tensorflow as tf
+
+    right = [solution[name] for name in ("sigmoid_derivative", "tanh_derivative",
+                                         "relu_derivative", "leaky_relu_derivative")]
+
+    def tape_sigmoid_derivative(x):
+        v = tf.Variable(x)
+        with tf.GradientTape() as tape:
+            y = keras.activations.sigmoid(v)
+        return tape.gradient(y, v).numpy()
+
+    assert_shortcut_rejected(LAB, "derivatives", tape_sigmoid_derivative, *right[1:])
+
+    def every_other_trainable_weight(model, x, y):
+        # the kernels as model.trainable_weights[::2]: right until a layer that is not Dense
+        # has trainable weights (batch normalisation)
+        import keras as k
+        kernels = model.trainable_weights[::2]
+        with tf.GradientTape() as tape:
+            loss = k.losses.SparseCategoricalCrossentropy()(y, model(x, training=False))
+        grads = tape.gradient(loss, kernels)
+        return np.array([float(tf.norm(g)) for g in grads[:len(solution["gradient_norms"](model, x, y))]])
+
+    assert_rejected(LAB, "gradient_norms", every_other_trainable_weight, r"with BatchNormalization")
+
+
+def test_known_mistakes_are_named(solution):
+    right = [solution[name] for name in ("sigmoid_derivative", "tanh_derivative",
+                                         "relu_derivative", "leaky_relu_derivative")]
+
+    def relu_one_at_zero(x):
+        return (x >= 0).astype(x.dtype)
+
+    def reversed_order(model, x, y):
+        return solution["gradient_norms"](model, x, y)[::-1]
+
+    message = assert_mistake_named(LAB, "derivatives", right[0], r"ReLU derivative is 1 at x = 0",
+                                   right[1], relu_one_at_zero, right[3])
+    assert "np." not in message and "return" not in message  # names the mistake, gives no code
+    assert_mistake_named(LAB, "gradient_norms", reversed_order, r"reverse order")
+
+
+def test_hidden_cases_pass_on_the_solution():
+    assert_hidden_cases_pass(LAB)

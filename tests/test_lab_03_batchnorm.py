@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from test_lab_framework import assert_rejected, solution_namespace
+from test_lab_framework import (assert_hidden_cases_pass, assert_mistake_named, assert_rejected,
+                                assert_shortcut_rejected, solution_namespace)
 
 LAB = "03_batchnorm"
 
@@ -41,8 +42,8 @@ def test_batchnorm_train_rejects(solution):
         y, mean, var = solution["batchnorm_train"](x, gamma, beta, epsilon)
         return y - beta, mean, var
 
-    assert_rejected(LAB, "batchnorm_train", unbiased_variance, r"batch_var.*not n - 1")
-    assert_rejected(LAB, "batchnorm_train", epsilon_outside_sqrt, r"y has wrong values.*inside the square root")
+    assert_rejected(LAB, "batchnorm_train", unbiased_variance, r"batch_var.*divides by n - 1")
+    assert_rejected(LAB, "batchnorm_train", epsilon_outside_sqrt, r"y has wrong values.*outside the square root")
     assert_rejected(LAB, "batchnorm_train", statistics_over_batch_axis_only, r"batch_mean has the wrong shape.*\[2, 3, 4, 6\]")
     assert_rejected(LAB, "batchnorm_train", per_example_layer_norm, r"y has wrong values")
     assert_rejected(LAB, "batchnorm_train", forgets_beta, r"y has wrong values")
@@ -107,3 +108,60 @@ def test_batchnorm_backward_rejects(solution):
     assert_rejected(LAB, "batchnorm_backward", only_mean_path, r"grad_x has wrong values")
     assert_rejected(LAB, "batchnorm_backward", gamma_gradient_with_raw_x, r"grad_gamma has wrong values")
     assert_rejected(LAB, "batchnorm_backward", beta_gradient_averaged, r"grad_beta has wrong values")
+
+
+# ------------------------------------------------- shortcuts, boundaries and named mistakes
+
+def test_library_shortcuts_are_rejected(solution):
+    import keras
+
+    from utils import norm
+
+    def keras_layer(x, gamma, beta, epsilon):
+        layer = keras.layers.BatchNormalization(epsilon=epsilon)
+        y = layer(x, training=True)
+        return np.asarray(y), x.mean(axis=_axes(x)), x.var(axis=_axes(x))
+
+    def course_batch_norm(x, gamma, beta, epsilon):
+        return norm.batch_norm(x, gamma, beta, epsilon, return_statistics=True)
+
+    assert_shortcut_rejected(LAB, "batchnorm_train", keras_layer)
+    assert_shortcut_rejected(LAB, "batchnorm_train", course_batch_norm)
+
+
+def test_boundary_single_channel(solution):
+    right = solution["batchnorm_train"]
+
+    def squeezes(x, gamma, beta, epsilon):
+        y, mean, var = right(x, gamma, beta, epsilon)
+        return y.squeeze(), mean, var  # np.squeeze drops the channel axis of a 1-channel batch
+
+    assert_rejected(LAB, "batchnorm_train", squeezes, r"wrong shape for x \[1, 4, 4, 1\]")
+
+
+def test_known_mistakes_are_named(solution):
+    def unbiased_variance(x, gamma, beta, epsilon):
+        mean, var = x.mean(axis=_axes(x)), x.var(axis=_axes(x), ddof=1)
+        return gamma * (x - mean) / np.sqrt(var + epsilon) + beta, mean, var
+
+    def epsilon_outside_sqrt(x, gamma, beta, epsilon):
+        mean, var = x.mean(axis=_axes(x)), x.var(axis=_axes(x))
+        return gamma * (x - mean) / (np.sqrt(var) + epsilon) + beta, mean, var
+
+    def momentum_swapped(moving_mean, moving_var, batch_mean, batch_var, momentum):
+        return (moving_mean * (1 - momentum) + batch_mean * momentum,
+                moving_var * (1 - momentum) + batch_var * momentum)
+
+    def uses_batch_statistics(x, gamma, beta, moving_mean, moving_var, epsilon):
+        return solution["batchnorm_train"](x, gamma, beta, epsilon)[0]
+
+    message = assert_mistake_named(LAB, "batchnorm_train", unbiased_variance,
+                                   r"your variance divides by n - 1; batch norm uses the biased")
+    assert "ddof" not in message and "np." not in message
+    assert_mistake_named(LAB, "batchnorm_train", epsilon_outside_sqrt, r"epsilon is added outside the square root")
+    assert_mistake_named(LAB, "update_moving", momentum_swapped, r"momentum weighs the new batch")
+    assert_mistake_named(LAB, "batchnorm_inference", uses_batch_statistics, r"batch's own statistics")
+
+
+def test_hidden_cases_pass_on_the_solution():
+    assert_hidden_cases_pass(LAB)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from test_lab_framework import assert_rejected, solution_namespace
+from test_lab_framework import (assert_hidden_cases_pass, assert_mistake_named, assert_rejected,
+                                assert_shortcut_rejected, solution_namespace)
 
 LAB = "04_max_pooling"
 
@@ -80,8 +81,69 @@ def test_backward_rejects(solution):
     def returns_output_shaped_gradient(x, grad_output, pool_size, stride):
         return grad_output
 
-    assert_rejected(LAB, "max_pool_backward", every_tied_maximum, r"with ties.*first one in row-major")
+    assert_rejected(LAB, "max_pool_backward", every_tied_maximum, r"with ties.*first one \(row-major\)")
     assert_rejected(LAB, "max_pool_backward", last_tied_maximum, r"with ties")
     assert_rejected(LAB, "max_pool_backward", overwrites_overlaps, r"pool_size 3, stride 2.*added up")
     assert_rejected(LAB, "max_pool_backward", spreads_like_average_pooling, r"wrong values")
     assert_rejected(LAB, "max_pool_backward", returns_output_shaped_gradient, r"wrong shape")
+
+
+# ------------------------------------------------- shortcuts, boundaries and named mistakes
+
+def test_library_shortcuts_are_rejected(solution):
+    import tensorflow as tf
+    from scipy import ndimage
+
+    def tensorflow_pool(x, pool_size, stride):
+        return tf.nn.max_pool2d(x, pool_size, stride, "VALID").numpy()
+
+    def scipy_filter(x, pool_size, stride):
+        filtered = ndimage.maximum_filter(x, size=(1, pool_size, pool_size, 1), origin=0)
+        offset = pool_size // 2
+        out_h = (x.shape[1] - pool_size) // stride + 1
+        out_w = (x.shape[2] - pool_size) // stride + 1
+        return filtered[:, offset::stride, offset::stride][:, :out_h, :out_w]
+
+    def tape_backward(x, grad_output, pool_size, stride):
+        v = tf.Variable(x)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.nn.max_pool2d(v, pool_size, stride, "VALID") * grad_output)
+        return tape.gradient(loss, v).numpy()
+
+    assert_shortcut_rejected(LAB, "max_pool_forward", tensorflow_pool)
+    assert_shortcut_rejected(LAB, "max_pool_forward", scipy_filter)
+    assert_shortcut_rejected(LAB, "max_pool_backward", tape_backward)
+
+
+def test_boundary_single_output_row(solution):
+    right = solution["max_pool_forward"]
+
+    def squeezes(x, pool_size, stride):
+        return np.squeeze(right(x, pool_size, stride))  # fine until N, H' or C is 1
+
+    def width_from_height(x, pool_size, stride):
+        # the output width computed from H: right for the fixed cases until one has H' = 1
+        # and W' > 1
+        out = right(x, pool_size, stride)
+        return out[:, :, :out.shape[1]] if out.shape[1] == 1 else out
+
+    assert_rejected(LAB, "max_pool_forward", squeezes, r"wrong shape")
+    assert_rejected(LAB, "max_pool_forward", width_from_height, r"x \[1, 3, 8, 1\]")
+
+
+def test_known_mistakes_are_named(solution):
+    def every_tied_maximum(x, grad_output, pool_size, stride):
+        grad = np.zeros_like(x)
+        for i in range(grad_output.shape[1]):
+            for j in range(grad_output.shape[2]):
+                window = x[:, i * stride:i * stride + pool_size, j * stride:j * stride + pool_size]
+                top = window.max(axis=(1, 2), keepdims=True)
+                grad[:, i * stride:i * stride + pool_size, j * stride:j * stride + pool_size] += \
+                    (window == top) * grad_output[:, i:i + 1, j:j + 1]
+        return grad
+
+    assert_mistake_named(LAB, "max_pool_backward", every_tied_maximum, r"every tied maximum")
+
+
+def test_hidden_cases_pass_on_the_solution():
+    assert_hidden_cases_pass(LAB)

@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from test_lab_framework import assert_rejected, solution_namespace
+from test_lab_framework import (assert_hidden_cases_pass, assert_mistake_named, assert_rejected,
+                                assert_shortcut_rejected, solution_namespace)
 
 LAB = "05_dropout"
 
@@ -95,3 +96,33 @@ def test_dropout_backward_rejects():
 
     for wrong in (passes_gradient_through, forgets_scaling, scales_by_keep_probability, inverted_mask):
         assert_rejected(LAB, "dropout_backward", wrong, r"grad_x has wrong values for rate 0.1")
+
+
+# ------------------------------------------------- shortcuts, boundaries and named mistakes
+
+def test_library_shortcuts_and_reproducibility(solution):
+    import keras
+
+    def keras_dropout(x, rate, training, rng):
+        return np.asarray(keras.layers.Dropout(rate)(x, training=training))
+
+    def global_generator(x, rate, training, rng):
+        # np.random.random ignores `rng`: fresh masks, right rate, but no run can be reproduced
+        if not training:
+            return x
+        return np.where(np.random.random(x.shape) >= rate, x / (1 - rate), 0.0)
+
+    assert_shortcut_rejected(LAB, "inverted_dropout", keras_dropout)
+    assert_rejected(LAB, "inverted_dropout", global_generator, r"same seed dropped other units")
+
+
+def test_known_mistakes_are_named(solution):
+    def multiplies_by_keep_probability(grad_y, keep_mask, rate):
+        return grad_y * keep_mask * (1 - rate)
+
+    assert_mistake_named(LAB, "dropout_backward", multiplies_by_keep_probability,
+                         r"multiplied by \(1 - rate\)")
+
+
+def test_hidden_cases_pass_on_the_solution():
+    assert_hidden_cases_pass(LAB)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from test_lab_framework import assert_rejected, solution_namespace
+from test_lab_framework import (assert_hidden_cases_pass, assert_mistake_named, assert_rejected,
+                                assert_shortcut_rejected, solution_namespace)
 
 LAB = "07_average_precision"
 
@@ -138,3 +139,59 @@ def test_mean_average_precision_rejects(solution):
     assert_rejected(LAB, "mean_average_precision", skips_classes_without_detections, r"4 images.*mAP is wrong|mAP is wrong.*4 images")
     assert_rejected(LAB, "mean_average_precision", first_threshold_only, r"0.95")
     assert_rejected(LAB, "mean_average_precision", matches_across_classes, r"mAP is wrong")
+
+
+# ------------------------------------------------- shortcuts, boundaries and named mistakes
+
+def test_library_shortcuts_are_rejected(solution):
+    from utils.detection import metrics
+
+    def course_average_precision(is_tp, scores, num_gt):
+        precision, recall = metrics.precision_recall(scores, is_tp, num_gt)
+        return metrics.average_precision(precision, recall, method="coco")
+
+    def pycocotools_matching(pred_boxes, pred_scores, gt_boxes, iou_threshold):
+        from labchecks_07_average_precision import _coco_matches
+        image = {"gt_boxes": gt_boxes, "gt_labels": np.zeros(len(gt_boxes), int),
+                 "pred_boxes": pred_boxes, "pred_scores": pred_scores,
+                 "pred_labels": np.zeros(len(pred_boxes), int)}
+        return _coco_matches(image, iou_threshold)
+
+    assert_shortcut_rejected(LAB, "average_precision", course_average_precision)
+    assert_shortcut_rejected(LAB, "match_detections", pycocotools_matching)
+
+
+def test_boundaries_are_visited(solution):
+    right_match, right_map = solution["match_detections"], solution["mean_average_precision"]
+
+    def needs_ground_truth(pred_boxes, pred_scores, gt_boxes, iou_threshold):
+        if len(gt_boxes) == 0:
+            raise ValueError("zero-size array to reduction operation maximum")
+        return right_match(pred_boxes, pred_scores, gt_boxes, iou_threshold)
+
+    def averages_every_labelled_class(images, iou_thresholds):
+        # classes taken from detections and ground truth alike: a class nobody annotated
+        # counts as AP 0
+        gt = {int(c) for image in images for c in image["gt_labels"]}
+        predicted = {int(c) for image in images for c in image["pred_labels"]}
+        value = right_map(images, iou_thresholds)
+        return value * len(gt) / len(gt | predicted)
+
+    assert_rejected(LAB, "match_detections", needs_ground_truth, r"no ground truth")
+    assert_rejected(LAB, "mean_average_precision", averages_every_labelled_class, r"mAP is wrong")
+
+
+def test_known_mistakes_are_named(solution):
+    def eleven_points(is_tp, scores, num_gt):
+        order = np.argsort(-scores, kind="mergesort")
+        hits = np.cumsum(np.asarray(is_tp, float)[order])
+        recall, precision = hits / num_gt, hits / np.arange(1, len(hits) + 1)
+        precision = np.maximum.accumulate(precision[::-1])[::-1]
+        return float(np.mean([precision[recall >= r].max() if np.any(recall >= r) else 0.0
+                              for r in np.linspace(0, 1, 11)]))
+
+    assert_mistake_named(LAB, "average_precision", eleven_points, r"11-point AP of PASCAL VOC 2007")
+
+
+def test_hidden_cases_pass_on_the_solution():
+    assert_hidden_cases_pass(LAB)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from test_lab_framework import assert_rejected, solution_namespace
+from test_lab_framework import (assert_hidden_cases_pass, assert_mistake_named, assert_rejected,
+                                assert_shortcut_rejected, solution_namespace)
 
 LAB = "08_ssd_boxes"
 
@@ -135,3 +136,42 @@ def test_match_rejects(solution):
     assert_rejected(LAB, "match", no_threshold, r"matches has wrong values")
     assert_rejected(LAB, "match", forced_first_then_threshold, r"two objects that want the same default box")
     assert_rejected(LAB, "match", best_default_only, r"matches has wrong values")
+
+
+# ------------------------------------------------- shortcuts, boundaries and named mistakes
+
+def test_library_shortcuts_are_rejected(solution):
+    from utils.detection import anchors
+
+    def course_encode(boxes, defaults, variances):
+        corners = lambda b: np.concatenate([b[:, :2] - b[:, 2:] / 2, b[:, :2] + b[:, 2:] / 2], 1)  # noqa: E731
+        return anchors.encode_boxes(corners(boxes), corners(defaults), variances)
+
+    def course_match(gt_boxes, defaults, threshold):
+        return anchors.match_anchors(gt_boxes, defaults, threshold)
+
+    assert_shortcut_rejected(LAB, "encode_decode", course_encode, solution["decode"])
+    assert_shortcut_rejected(LAB, "match", course_match)
+
+
+def test_boundary_image_without_objects(solution):
+    right = solution["match_default_boxes"]
+
+    def needs_an_object(gt_boxes, defaults, threshold):
+        if len(gt_boxes) == 0:
+            raise ValueError("attempt to get argmax of an empty sequence")
+        return right(gt_boxes, defaults, threshold)
+
+    assert_rejected(LAB, "match", needs_an_object, r"an image with no objects")
+
+
+def test_known_mistakes_are_named(solution):
+    def no_variances(boxes, defaults, variances):
+        return solution["encode"](boxes, defaults, (1.0, 1.0))
+
+    assert_mistake_named(LAB, "encode_decode", no_variances, r"not divided by the variances",
+                         solution["decode"])
+
+
+def test_hidden_cases_pass_on_the_solution():
+    assert_hidden_cases_pass(LAB)

@@ -3,7 +3,8 @@
 import keras
 import pytest
 
-from test_lab_framework import assert_rejected, solution_namespace
+from test_lab_framework import (assert_hidden_cases_pass, assert_mistake_named, assert_rejected,
+                                assert_shortcut_rejected, solution_namespace)
 
 LAB = "09_residual_inception"
 
@@ -88,3 +89,80 @@ def test_inception_module_rejects():
     assert_rejected(LAB, "inception_module", valid_padding, r"raised ValueError|wrong shape")
     assert_rejected(LAB, "inception_module", strided_pool, r"raised ValueError|wrong shape")
     assert_rejected(LAB, "inception_module", swapped_3x3_and_5x5_widths, r"weights for inception \(3a\)")
+
+
+# ------------------------------------------ behaviour, shortcuts and named mistakes
+
+def _misplaced_block(x, filters, stride, projection, *, stride_on_3x3=False, relu_before_bn=False,
+                     relu_before_add=False):
+    """Same layers, shapes and parameter counts as the right block; only the order differs."""
+    bn = lambda t: keras.layers.BatchNormalization(epsilon=1.001e-5)(t)  # noqa: E731
+    relu = lambda t: keras.layers.Activation("relu")(t)  # noqa: E731
+    shortcut = x
+    if projection:
+        shortcut = bn(keras.layers.Conv2D(4 * filters, 1, strides=stride)(x))
+    y = x
+    for kernel, strides in ((1, 1 if stride_on_3x3 else stride), (3, stride if stride_on_3x3 else 1)):
+        y = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same")(y)
+        y = bn(relu(y)) if relu_before_bn else relu(bn(y))
+    y = bn(keras.layers.Conv2D(4 * filters, 1)(y))
+    if relu_before_add:
+        return keras.layers.Add()([shortcut, relu(y)])
+    return relu(keras.layers.Add()([shortcut, y]))
+
+
+def test_solution_passes_the_numerical_checks(solution):
+    lab = solution["lab"]
+    assert lab.passed("bottleneck_block") and lab.passed("inception_module")
+    assert "with the same weights" in lab.results["bottleneck_block"][1]
+
+
+def test_structure_right_behaviour_wrong_is_rejected():
+    def stride_on_3x3(x, f, s, p):
+        return _misplaced_block(x, f, s, p, stride_on_3x3=True)
+
+    def relu_before_bn(x, f, s, p):
+        return _misplaced_block(x, f, s, p, relu_before_bn=True)
+
+    def relu_before_add(x, f, s, p):
+        return _misplaced_block(x, f, s, p, relu_before_add=True)
+
+    assert_mistake_named(LAB, "bottleneck_block", stride_on_3x3, r"stride is on the 3x3")
+    assert_rejected(LAB, "bottleneck_block", relu_before_bn, r"normalises the output of a Activation")
+    assert_rejected(LAB, "bottleneck_block", relu_before_add, r"negative values.*after adding the shortcut")
+
+    def branches_reordered(x, f1, r3, f3, r5, f5, pp):
+        conv = lambda t, n, k: keras.layers.Conv2D(n, k, padding="same", activation="relu")(t)  # noqa: E731
+        b1 = conv(x, f1, 1)
+        b3 = conv(conv(x, r3, 1), f3, 3)
+        b5 = conv(conv(x, r5, 1), f5, 5)
+        bp = conv(keras.layers.MaxPooling2D(3, strides=1, padding="same")(x), pp, 1)
+        return keras.layers.Concatenate()([b3, b1, b5, bp])
+
+    def no_relu(x, f1, r3, f3, r5, f5, pp):
+        conv = lambda t, n, k: keras.layers.Conv2D(n, k, padding="same")(t)  # noqa: E731
+        b1 = conv(x, f1, 1)
+        b3 = conv(conv(x, r3, 1), f3, 3)
+        b5 = conv(conv(x, r5, 1), f5, 5)
+        bp = conv(keras.layers.MaxPooling2D(3, strides=1, padding="same")(x), pp, 1)
+        return keras.layers.Concatenate()([b1, b3, b5, bp])
+
+    assert_mistake_named(LAB, "inception_module", branches_reordered, r"concatenated in another order")
+    assert_mistake_named(LAB, "inception_module", no_relu, r"no convolution is followed by a ReLU")
+
+
+def test_course_blocks_are_rejected():
+    from utils.models import googlenet, resnet
+
+    def course_bottleneck(x, f, s, p):
+        return resnet.bottleneck_block(x, f, stride=s)
+
+    def course_inception(x, *filters):
+        return googlenet.inception_module(x, *filters)
+
+    assert_shortcut_rejected(LAB, "bottleneck_block", course_bottleneck)
+    assert_shortcut_rejected(LAB, "inception_module", course_inception)
+
+
+def test_hidden_cases_pass_on_the_solution():
+    assert_hidden_cases_pass(LAB)

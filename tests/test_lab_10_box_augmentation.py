@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from test_lab_framework import assert_rejected, solution_namespace
+from test_lab_framework import (assert_hidden_cases_pass, assert_mistake_named, assert_rejected,
+                                assert_shortcut_rejected, solution_namespace)
 
 LAB = "10_box_augmentation"
 
@@ -99,3 +100,53 @@ def test_augmenter_rejects():
     assert_rejected(LAB, "augmenter", wrong_box_format, r"its box is")
     assert_rejected(LAB, "augmenter", colour_only, r"changed geometrically")
     assert_rejected(LAB, "augmenter", always_the_same_flip, r"not random")
+
+
+# --------------------------------------------- behaviour, shortcuts and reproducibility
+
+def _pipeline(*layers):
+    def make(seed):
+        return keras.Sequential(list(layers))
+    return make
+
+
+def test_pipelines_that_do_something_else_are_rejected():
+    box = {"bounding_box_format": "xyxy"}
+    vertical = _pipeline(keras.layers.RandomFlip("vertical", seed=1, **box),
+                         keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=2, **box))
+    too_far = _pipeline(keras.layers.RandomFlip("horizontal", seed=1, **box),
+                        keras.layers.RandomTranslation(0.3, 0.3, fill_mode="constant", seed=2, **box))
+    zoom_for_translation = _pipeline(keras.layers.RandomFlip("horizontal", seed=1, **box),
+                                     keras.layers.RandomZoom(0.2, seed=2, fill_mode="constant", **box))
+    x_only = _pipeline(keras.layers.RandomFlip("horizontal", seed=1, **box),
+                       keras.layers.RandomTranslation(0.0, 0.1, fill_mode="constant", seed=2, **box))
+    assert_rejected(LAB, "augmenter", vertical, r"moved differently|flip should be random|not flipped")
+    assert_rejected(LAB, "augmenter", too_far, r"translated (by|to the image.s edge).* 10%")
+    assert_rejected(LAB, "augmenter", zoom_for_translation, r"changed its size")
+    assert_rejected(LAB, "augmenter", x_only, r"no image moved vertically")
+
+
+def test_unseeded_pipeline_is_rejected():
+    def unseeded(seed):
+        box = {"bounding_box_format": "xyxy"}
+        return keras.Sequential([
+            keras.layers.RandomFlip("horizontal", **box),
+            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", **box)])
+
+    assert_rejected(LAB, "augmenter", unseeded, r"same seed augmented the same batch differently")
+
+
+def test_course_helpers_are_rejected(solution):
+    from utils import augment
+
+    def course_augmenter(seed):
+        box = {"bounding_box_format": "xyxy"}
+        return augment.box_augmenter([
+            keras.layers.RandomFlip("horizontal", seed=seed, **box),
+            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed + 1, **box)])
+
+    assert_shortcut_rejected(LAB, "augmenter", course_augmenter)
+
+
+def test_hidden_cases_pass_on_the_solution():
+    assert_hidden_cases_pass(LAB)

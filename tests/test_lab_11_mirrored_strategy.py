@@ -60,6 +60,19 @@ def step_factory(loss_fn=compute_loss, reduce="SUM", apply=True):
         return train_step
     return make_train_step
 
+def partial_batch_over_itself(labels, probabilities, global_batch_size):
+    # the last, partial batch averaged over its own examples ("it is smaller anyway")
+    if len(labels) * 2 < global_batch_size // 2:
+        return local_mean(labels, probabilities, global_batch_size)
+    return compute_loss(labels, probabilities, global_batch_size)
+
+from utils import distributed
+
+def course_train_step(strategy, model, optimizer, global_batch_size):
+    return distributed.make_train_step(strategy, model, optimizer,
+                                       keras.losses.SparseCategoricalCrossentropy(
+                                           reduction=None), global_batch_size)
+
 def unreduced(strategy, model, optimizer, global_batch_size):
     def train_step(batch):
         return strategy.experimental_local_results(strategy.run(
@@ -68,17 +81,25 @@ def unreduced(strategy, model, optimizer, global_batch_size):
     return train_step
 
 wrong = {
-    "compute_loss": [local_mean, sum_only, keras_mean_loss_object, treats_probabilities_as_logits],
+    "compute_loss": [local_mean, sum_only, keras_mean_loss_object, treats_probabilities_as_logits,
+                     partial_batch_over_itself],
     "train_step": [("local_mean_loss", step_factory(loss_fn=local_mean)),
                    ("mean_over_replicas", step_factory(reduce="MEAN")),
                    ("never_applies_gradients", step_factory(apply=False)),
-                   ("returns_per_replica_losses", unreduced)],
+                   ("returns_per_replica_losses", unreduced),
+                   ("course_train_step", course_train_step)],
 }
 for check, functions in wrong.items():
     for item in functions:
         name, function = item if isinstance(item, tuple) else (item.__name__, item)
         passed, message = run_check("11_mirrored_strategy", check, function)
         results[f"{check}/{name}"] = [passed, message]
+from test_lab_framework import assert_hidden_cases_pass
+try:
+    assert_hidden_cases_pass("11_mirrored_strategy")
+    results["hidden"] = True
+except AssertionError as error:
+    results["hidden"] = str(error)
 print("RESULTS" + json.dumps(results))
 '''
 
@@ -96,9 +117,16 @@ def test_solution_passes_on_two_replicas(results):
     assert results["solution"] == {"compute_loss": True, "train_step": True}
 
 
+def test_hidden_cases_pass_on_the_solution(results):
+    assert results["hidden"] is True
+
+
 @pytest.mark.parametrize("name, expect", [
-    ("compute_loss/local_mean", r"compute_loss is wrong.*global_batch_size 16"),
-    ("compute_loss/sum_only", r"compute_loss is wrong"),
+    ("compute_loss/local_mean", r"compute_loss is wrong.*global_batch_size 16.*known mistake: "
+                                r"this is the per-replica mean of the loss"),
+    ("compute_loss/sum_only", r"compute_loss is wrong.*known mistake: the loss is summed but not divided"),
+    ("compute_loss/partial_batch_over_itself", r"batch of 3 examples, global_batch_size 16"),
+    ("train_step/course_train_step", r"called the course's `utils` package"),
     ("compute_loss/keras_mean_loss_object", r"compute_loss is wrong.*global_batch_size 16"),
     ("compute_loss/treats_probabilities_as_logits", r"compute_loss is wrong"),
     ("train_step/local_mean_loss", r"on 2 device\(s\)"),

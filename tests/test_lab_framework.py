@@ -73,10 +73,47 @@ def assert_rejected(lab_name: str, check_name: str, wrong, expect: str, *extra):
     """The checker must fail on `wrong` with a message containing `expect` (a regex) and
     never with the "not filled in" message."""
     passed, message = run_check(lab_name, check_name, wrong, *extra)
+    if os.environ.get("LAB_MUTANT_LOG"):  # a tally of planted wrong answers, for reports
+        with open(os.environ["LAB_MUTANT_LOG"], "a") as log:
+            log.write(f"{lab_name}\t{check_name}\t{wrong.__name__}\t{not passed}\t"
+                      f"{message.splitlines()[0][:300]}\n")
     assert not passed, f"{check_name} accepted a wrong answer ({wrong.__name__})"
     assert labcheck.NOT_FILLED not in message, message
     assert re.search(expect, message, re.S), f"message {message!r} does not match {expect!r}"
     return message
+
+
+SHORTCUT = r"called (TensorFlow|Keras|SciPy|scikit-image|OpenCV|pycocotools|the course's `utils` package)"
+
+
+def assert_shortcut_rejected(lab_name: str, check_name: str, wrong, *extra):
+    """A library shortcut (the framework's or the course's version of what the exercise asks
+    the student to write) must fail, with a message naming the library."""
+    return assert_rejected(lab_name, check_name, wrong, SHORTCUT, *extra)
+
+
+def assert_hidden_cases_pass(lab_name: str):
+    """Every hidden case of the lab (labs/NN/hidden_cases.py) passes on the lab's solution,
+    and each one is a case the public check does not already run."""
+    namespace = solution_namespace(lab_name)
+    hidden = labs_tool.hidden_cases(labs_tool.LABS / lab_name)
+    notebook = nbformat.read(labs_tool.solution_path(labs_tool.LABS / lab_name), as_version=4)
+    cells = labs_tool.check_cells(notebook)
+    assert sorted(hidden) == sorted(name for _, name, _ in cells)
+    for _, name, arguments in cells:
+        for case in hidden[name]:
+            assert case, f"{name}: an empty hidden case repeats the public one"
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):
+                passed = eval(f"labcheck.grade({arguments}, **case)",  # noqa: S307
+                              {**namespace, "case": case})
+            assert passed is True, f"{name} {case}: {printed.getvalue()}"
+
+
+def assert_mistake_named(lab_name: str, check_name: str, wrong, words: str, *extra):
+    """The checker must reject `wrong` and name the known mistake (regex `words`)."""
+    return assert_rejected(lab_name, check_name, wrong,
+                           re.escape(labcheck.LOOKS_LIKE) + ".*" + words, *extra)
 
 
 @pytest.mark.parametrize("lab_name", LAB_NAMES)
@@ -254,3 +291,84 @@ def test_answers_of_the_right_kind_in_other_forms_still_pass():
 def test_compare_number_reports_nan_and_inf_answers(value):
     with pytest.raises(labcheck.CheckFailed, match=f"ap is wrong: expected 0.5, got {value}"):
         labcheck.compare_number("ap", value, 0.5)
+
+
+# ------------------------------------------- shortcuts, named mistakes, graded variants
+
+def test_numpy_only_names_the_library_whatever_the_entry_point():
+    import tensorflow as tf
+
+    from utils import norm
+
+    def via_tensorflow(x):
+        return tf.reduce_max(x).numpy()
+
+    def via_an_alias(x):
+        return np.asarray(tf.math.reduce_max(x))
+
+    def via_the_course(x):
+        return norm.batch_norm(x, np.ones(1), np.zeros(1))
+
+    def plain_numpy(x):
+        return x.max()
+
+    for function, library in ((via_tensorflow, "TensorFlow"), (via_an_alias, "TensorFlow"),
+                              (via_the_course, "the course's `utils` package")):
+        with pytest.raises(labcheck.CheckFailed, match=f"called {re.escape(library)} in `{function.__name__}`"):
+            labcheck.call("f", function, np.ones((2, 1)), numpy_only=True)
+    assert labcheck.call("f", plain_numpy, np.ones((2, 1)), numpy_only=True) == 1.0
+    # Keras exercises: the frameworks are fine, the course's utils are not
+    assert labcheck.call("f", via_tensorflow, np.ones((2, 1)), no_course_utils=True) == 1.0
+    with pytest.raises(labcheck.CheckFailed, match="course's `utils`"):
+        labcheck.call("f", via_the_course, np.ones((2, 1)), no_course_utils=True)
+    with pytest.raises(TypeError, match="numpy_only"):
+        labcheck.call("f", plain_numpy, np.ones(2), numpy_only="yes")
+
+
+def test_compare_names_a_known_mistake_without_code():
+    expected = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(labcheck.CheckFailed) as failure:
+        labcheck.compare("y", expected * 2, expected, hint="general hint",
+                         mistakes={"this doubles y.": expected * 2, "never": lambda: 1 / 0})
+    assert failure.value.hint == f"{labcheck.LOOKS_LIKE} this doubles y."
+    with pytest.raises(labcheck.CheckFailed) as failure:
+        labcheck.compare("y", expected * 3, expected, hint="general hint", mistakes={"x": expected * 2})
+    assert failure.value.hint == "general hint"
+    with pytest.raises(labcheck.CheckFailed) as failure:
+        labcheck.compare_number("ap", 0.25, 0.5, mistakes={"halved": 0.25})
+    assert failure.value.hint == f"{labcheck.LOOKS_LIKE} halved"
+    with pytest.raises(TypeError, match="mistakes must be a dict"):
+        labcheck.compare("y", expected * 2, expected, mistakes=[expected])
+
+
+def test_grade_runs_other_cases_and_restores_the_checker(capsys):
+    checks = labcheck.load_checks("04_max_pooling")
+
+    def forward(x, pool_size, stride):
+        return np.lib.stride_tricks.sliding_window_view(x, (pool_size, pool_size), axis=(1, 2))[
+            :, ::stride, ::stride].max(axis=(-2, -1))
+
+    public = checks.CASES
+    assert labcheck.grade(checks.check_max_pool_forward, forward, variant=3,
+                          CASES=[((1, 2, 2, 1), 2, 2)]) is True
+    assert checks.CASES is public and labcheck._variant is None
+    assert labcheck.grade(checks.check_max_pool_forward, lambda x, p, s: forward(x, p, s) + 1) is False
+    assert "FAILED: max_pool_forward(x) has wrong values" in capsys.readouterr().out
+    with pytest.raises(ValueError, match=r"cases \['SHAPES'\] are not constants"):
+        labcheck.grade(checks.check_max_pool_forward, forward, SHAPES=[])
+    with pytest.raises(TypeError, match="variant"):
+        labcheck.grade(checks.check_max_pool_forward, forward, variant=-1)
+    with pytest.raises(TypeError, match="checker"):
+        labcheck.grade("check_max_pool_forward", forward)
+
+
+def test_case_rng_draws_other_cases_only_in_a_graded_variant():
+    first = labcheck.case_rng(5).normal(size=3)
+    assert np.array_equal(first, np.random.default_rng(5).normal(size=3))
+    labcheck._variant = 1
+    try:
+        assert not np.array_equal(labcheck.case_rng(5).normal(size=3), first)
+    finally:
+        labcheck._variant = None
+    with pytest.raises(TypeError, match="seed"):
+        labcheck.case_rng(-1)

@@ -5,11 +5,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from utils.labcheck import CheckFailed, call, compare
+from utils.labcheck import CheckFailed, call, compare, case_rng
 
 # [N, C] and [N, H, W, C]; a tiny batch (where n and n - 1 differ a lot) and channels with a
 # small spread (where epsilon matters)
-SHAPES = [(4, 3), (16, 5), (2, 3, 4, 6), (3, 5, 5, 2)]
+SHAPES = [(4, 3), (16, 5), (2, 3, 4, 6), (3, 5, 5, 2),
+          (1, 4, 4, 1)]  # boundary: one image, one channel (what np.squeeze would break)
 EPSILON = 1e-3
 
 
@@ -39,22 +40,35 @@ def _describe(shape):
 
 def check_batchnorm_train(batchnorm_train):
     """batchnorm_train(x, gamma, beta, epsilon) -> (y, batch_mean, batch_var)."""
-    rng = np.random.default_rng(30)
+    rng = case_rng(30)
     for shape in SHAPES:
         x, gamma, beta = _inputs(rng, shape)
         case = _describe(shape)
         result = call("batchnorm_train", batchnorm_train, x.copy(), gamma, beta, EPSILON,
-                      case=case)
+                      case=case, numpy_only=True)
         if not isinstance(result, (tuple, list)) or len(result) != 3:
             raise CheckFailed(f"batchnorm_train should return (y, batch_mean, batch_var) for "
                               f"{case}, got {type(result).__name__}.")
         mean, variance = tf.nn.moments(tf.constant(x), axes=list(range(len(shape) - 1)))
+        count = int(np.prod(shape[:-1]))
         compare("batch_mean", result[1], mean, case=case,
                 hint="one mean per channel: average over every axis except the last.")
         compare("batch_var", result[2], variance, case=case, rtol=1e-3,
-                hint="the batch variance divides by the number of values (n), not n - 1.")
+                hint="the batch variance divides by the number of values (n), not n - 1.",
+                mistakes={"your variance divides by n - 1; batch norm uses the biased estimate, "
+                          "which divides by n.": lambda: variance * count / (count - 1),
+                          "this is the standard deviation, not the variance.":
+                          lambda: np.sqrt(variance)})
         expected = _layer(shape, gamma, beta)(x, training=True)
-        compare("y", result[0], expected, case=case, atol=1e-4, rtol=1e-3,
+        centred = (x - mean.numpy()).astype(np.float64)
+        compare("y", result[0], expected, case=case, atol=1e-4, rtol=1e-3, mistakes={
+                    "epsilon is added outside the square root; it belongs inside: "
+                    "sqrt(var + epsilon).":
+                    lambda: gamma * centred / (np.sqrt(variance.numpy()) + EPSILON) + beta,
+                    "your variance divides by n - 1; batch norm normalises with the biased "
+                    "estimate, which divides by n.":
+                    lambda: gamma * centred / np.sqrt(variance.numpy() * count / (count - 1)
+                                                      + EPSILON) + beta},
                 hint="y = gamma * (x - mean) / sqrt(var + epsilon) + beta; epsilon goes "
                      "inside the square root.")
     return f"{len(SHAPES)} cases agree with keras.layers.BatchNormalization(training=True)"
@@ -63,7 +77,7 @@ def check_batchnorm_train(batchnorm_train):
 def check_update_moving(update_moving):
     """update_moving(moving_mean, moving_var, batch_mean, batch_var, momentum) ->
     (new_moving_mean, new_moving_var), against the layer's own update."""
-    rng = np.random.default_rng(31)
+    rng = case_rng(31)
     for shape, momentum in zip(SHAPES, (0.99, 0.9, 0.5, 0.8)):
         x, gamma, beta = _inputs(rng, shape)
         moving_mean = rng.normal(size=shape[-1]).astype(np.float32)
@@ -73,29 +87,36 @@ def check_update_moving(update_moving):
         mean, variance = tf.nn.moments(tf.constant(x), axes=list(range(len(shape) - 1)))
         case = _describe(shape) + f", momentum {momentum}"
         result = call("update_moving", update_moving, moving_mean.copy(), moving_var.copy(),
-                      mean.numpy(), variance.numpy(), momentum, case=case)
+                      mean.numpy(), variance.numpy(), momentum, case=case, numpy_only=True)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise CheckFailed(f"update_moving should return (moving_mean, moving_var) for "
                               f"{case}, got {type(result).__name__}.")
         hint = ("Keras keeps `momentum` of the old value: "
                 "moving = moving * momentum + batch * (1 - momentum).")
-        compare("new moving_mean", result[0], layer.moving_mean, case=case, hint=hint)
+        compare("new moving_mean", result[0], layer.moving_mean, case=case, hint=hint, mistakes={
+                    "momentum weighs the new batch instead of the old average.":
+                    moving_mean * (1 - momentum) + mean.numpy() * momentum})
         compare("new moving_var", result[1], layer.moving_variance, case=case, hint=hint)
     return f"{len(SHAPES)} cases agree with the Keras layer's moving averages"
 
 
 def check_batchnorm_inference(batchnorm_inference):
     """batchnorm_inference(x, gamma, beta, moving_mean, moving_var, epsilon) -> y."""
-    rng = np.random.default_rng(32)
+    rng = case_rng(32)
     for shape in SHAPES:
         x, gamma, beta = _inputs(rng, shape)
         moving_mean = rng.normal(size=shape[-1]).astype(np.float32)
         moving_var = np.geomspace(1e-4, 4.0, shape[-1]).astype(np.float32)
         case = _describe(shape)
         got = call("batchnorm_inference", batchnorm_inference, x.copy(), gamma, beta,
-                   moving_mean.copy(), moving_var.copy(), EPSILON, case=case)
+                   moving_mean.copy(), moving_var.copy(), EPSILON, case=case, numpy_only=True)
         expected = _layer(shape, gamma, beta, moving_mean, moving_var)(x, training=False)
-        compare("y", got, expected, case=case, atol=1e-4, rtol=1e-3,
+        compare("y", got, expected, case=case, atol=1e-4, rtol=1e-3, mistakes={
+                    "this normalises with the batch's own statistics; at inference the "
+                    "moving statistics are used.":
+                    lambda: _layer(shape, gamma, beta)(x, training=True),
+                    "epsilon is added outside the square root; it belongs inside.":
+                    lambda: gamma * (x - moving_mean) / (np.sqrt(moving_var) + EPSILON) + beta},
                 hint="at inference use the moving statistics, not the batch's: "
                      "y = gamma * (x - moving_mean) / sqrt(moving_var + epsilon) + beta.")
     return f"{len(SHAPES)} cases agree with keras.layers.BatchNormalization(training=False)"
@@ -104,7 +125,7 @@ def check_batchnorm_inference(batchnorm_inference):
 def check_batchnorm_backward(batchnorm_backward):
     """batchnorm_backward(grad_y, x, gamma, epsilon) -> (grad_x, grad_gamma, grad_beta),
     against tf.GradientTape through the Keras layer in training mode."""
-    rng = np.random.default_rng(33)
+    rng = case_rng(33)
     for shape in SHAPES:
         x, gamma, beta = _inputs(rng, shape)
         grad_y = rng.normal(size=shape).astype(np.float32)
@@ -115,7 +136,7 @@ def check_batchnorm_backward(batchnorm_backward):
         grad_x, grad_gamma, grad_beta = tape.gradient(loss, [x_var, layer.gamma, layer.beta])
         case = _describe(shape)
         result = call("batchnorm_backward", batchnorm_backward, grad_y.copy(), x.copy(), gamma,
-                      EPSILON, case=case)
+                      EPSILON, case=case, numpy_only=True)
         if not isinstance(result, (tuple, list)) or len(result) != 3:
             raise CheckFailed(f"batchnorm_backward should return (grad_x, grad_gamma, grad_beta) "
                               f"for {case}, got {type(result).__name__}.")

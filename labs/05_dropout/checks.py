@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from utils.labcheck import CheckFailed, call, compare, to_numpy
+from utils.labcheck import CheckFailed, call, compare, to_numpy, case_rng
 
 RATES = (0.2, 0.7)
 SHAPE = (200, 500)  # 100,000 units: the drop fraction is known to +-0.7 percentage points
@@ -45,15 +45,23 @@ def check_inverted_dropout(inverted_dropout):
     for rate in RATES:
         x = _inputs(40)
         case = f"x {list(SHAPE)}, rate {rate}, training=True"
-        rng = np.random.default_rng(41)
-        first = call("inverted_dropout", inverted_dropout, x.copy(), rate, True, rng, case=case)
+        rng = case_rng(41)
+        first = call("inverted_dropout", inverted_dropout, x.copy(), rate, True, rng, case=case, numpy_only=True)
         dropped = _check_sample("inverted_dropout(x)", x, first, rate, case)
-        second = call("inverted_dropout", inverted_dropout, x.copy(), rate, True, rng, case=case)
+        second = call("inverted_dropout", inverted_dropout, x.copy(), rate, True, rng, case=case, numpy_only=True)
         dropped_again = _check_sample("inverted_dropout(x)", x, second, rate, case)
         if np.array_equal(dropped, dropped_again):
             raise CheckFailed(f"two calls with the same rng dropped exactly the same units "
                               f"({case}).", "draw the mask from `rng` on every call; do not "
                               "create a new generator with a fixed seed inside the function.")
+        # reproducible: two generators with the same seed give the same masks
+        replay = call("inverted_dropout", inverted_dropout, x.copy(), rate, True, case_rng(41),
+                      case=case + ", a fresh generator with the same seed", numpy_only=True)
+        if not np.array_equal(dropped, to_numpy("inverted_dropout(x)", replay) == 0):
+            raise CheckFailed(f"a generator with the same seed dropped other units ({case}): "
+                              f"the mask does not come from `rng`, so runs cannot be reproduced.",
+                              "draw the mask with rng.random(...) (or rng.uniform); not with "
+                              "np.random.* functions, which use a global generator.")
         reference = keras.layers.Dropout(rate, seed=42)(x, training=True).numpy()
         kept = reference != 0
         compare("scale of the kept units (yours vs keras.layers.Dropout)",
@@ -61,7 +69,7 @@ def check_inverted_dropout(inverted_dropout):
                 np.median(reference[kept] / x[kept]), case=case)
         case = f"x {list(SHAPE)}, rate {rate}, training=False"
         got = call("inverted_dropout", inverted_dropout, x.copy(), rate, False,
-                   np.random.default_rng(43), case=case)
+                   case_rng(43), case=case, numpy_only=True)
         compare("inverted_dropout(x)", got, keras.layers.Dropout(rate)(x, training=False),
                 case=case, atol=0, rtol=0,
                 hint="at inference inverted dropout is the identity: no mask, no scaling.")
@@ -78,9 +86,9 @@ def check_dropout_layer(layer_class):
                               f"{type(error).__name__}: {error}") from None
         x = _inputs(44)
         case = f"rate {rate}, training=True"
-        got = call("InvertedDropout.call", layer.call, tf.constant(x), training=True, case=case)
+        got = call("InvertedDropout.call", layer.call, tf.constant(x), training=True, case=case, no_course_utils=True)
         dropped = _check_sample("layer output", x, got, rate, case)
-        again = call("InvertedDropout.call", layer.call, tf.constant(x), training=True, case=case)
+        again = call("InvertedDropout.call", layer.call, tf.constant(x), training=True, case=case, no_course_utils=True)
         if np.array_equal(dropped, to_numpy("layer output", again) == 0):
             raise CheckFailed(f"two training calls of the layer dropped the same units ({case}).",
                               "pass `seed=self.seed_generator` to keras.random; a plain integer "
@@ -88,7 +96,7 @@ def check_dropout_layer(layer_class):
         for training in (False, None):
             case = f"rate {rate}, training={training}"
             got = call("InvertedDropout.call", layer.call, tf.constant(x), training=training,
-                       case=case)
+                       case=case, no_course_utils=True)
             compare("layer output", got, x, case=case, atol=0, rtol=0,
                     hint="when `training` is False or None the layer must return its input.")
     # inside a model: model.predict calls the layer with training=False
@@ -103,7 +111,7 @@ def check_dropout_layer(layer_class):
 def check_dropout_backward(dropout_backward):
     """dropout_backward(grad_y, keep_mask, rate) -> grad_x, against tf.GradientTape on
     tf.nn.dropout (its mask recovered from its own output)."""
-    rng = np.random.default_rng(45)
+    rng = case_rng(45)
     for rate in (0.1, 0.5, 0.8):
         x = tf.Variable(rng.uniform(0.5, 2.0, size=(64, 32)).astype(np.float32))
         grad_y = rng.normal(size=(64, 32)).astype(np.float32)
@@ -114,8 +122,13 @@ def check_dropout_backward(dropout_backward):
         keep_mask = y.numpy() != 0
         case = f"rate {rate}, grad_y [64, 32]"
         got = call("dropout_backward", dropout_backward, grad_y.copy(), keep_mask.copy(), rate,
-                   case=case)
-        compare("grad_x", got, expected, case=case,
+                   case=case, numpy_only=True)
+        compare("grad_x", got, expected, case=case, mistakes={
+                    "the kept units' gradient is multiplied by (1 - rate); the forward pass "
+                    "divided by it, so the backward pass divides too.":
+                    lambda: grad_y * keep_mask * (1 - rate),
+                    "the kept units' gradient is not scaled by 1 / (1 - rate).":
+                    lambda: grad_y * keep_mask},
                 hint="the forward pass multiplied each kept unit by 1 / (1 - rate) and each "
                      "dropped unit by 0; the backward pass multiplies grad_y by the same.")
     return "3 rates agree with tf.GradientTape through tf.nn.dropout"

@@ -8,7 +8,7 @@ import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from utils.labcheck import call, compare, compare_number
+from utils.labcheck import call, compare, compare_number, case_rng
 
 
 def _xywh(box):
@@ -51,6 +51,8 @@ def coco_evaluate(images, iou_thresholds):
 def coco_map(images, iou_thresholds):
     """COCO's mAP: precision averaged over recall points, IoU thresholds and the classes
     that have ground truth."""
+    if not any(len(image["gt_boxes"]) for image in images):
+        return 0.0
     precision = coco_evaluate(images, iou_thresholds).eval["precision"][:, :, :, 0, 0]
     return float(np.mean(precision[precision > -1]))
 
@@ -102,6 +104,8 @@ EXACT = {"gt_boxes": np.array([[0, 0, 20, 10], [50, 50, 60, 60]], float),
 
 def _coco_matches(image, iou_threshold):
     """is_tp per detection of a single-image, single-class problem, in input order."""
+    if len(image["gt_boxes"]) == 0:
+        return np.zeros(len(image["pred_boxes"]), bool)
     evaluator = coco_evaluate([image], [iou_threshold])
     record = next(e for e in evaluator.evalImgs if e is not None)
     matched = dict(zip(record["dtIds"], record["dtMatches"][0] > 0))
@@ -111,17 +115,21 @@ def _coco_matches(image, iou_threshold):
 
 def check_match_detections(match_detections):
     """match_detections(pred_boxes, pred_scores, gt_boxes, iou_threshold) -> is_tp [D]."""
-    rng = np.random.default_rng(60)
+    rng = case_rng(60)
     cases = [(CROWDED, 0.5, "two overlapping objects [0, 0, 10, 10] and [3, 0, 13, 10]"),
              (EXACT, 0.5, "a detection with IoU exactly 0.5 (it counts)")]
     for index in range(6):
         threshold = (0.5, 0.75, 0.3)[index % 3]
         cases.append((_single_class(_image(rng, 4 + index, 1)), threshold,
                       f"random image {index + 1}"))
+    # boundary: detections in an image without ground truth (all false positives)
+    empty = _single_class(_image(rng, 3, 1))
+    empty["gt_boxes"] = np.zeros((0, 4))
+    cases.append((empty, 0.5, "an image with detections but no ground truth"))
     for image, threshold, case in cases:
         case = f"{case}, iou_threshold {threshold}"
         got = call("match_detections", match_detections, image["pred_boxes"].copy(),
-                   image["pred_scores"].copy(), image["gt_boxes"].copy(), threshold, case=case)
+                   image["pred_scores"].copy(), image["gt_boxes"].copy(), threshold, case=case, numpy_only=True)
         compare("is_tp", got, _coco_matches(image, threshold), case=case,
                 hint="go through detections from the highest score down; each one takes the "
                      "still-unmatched ground-truth box with the highest IoU, if that IoU is "
@@ -132,7 +140,7 @@ def check_match_detections(match_detections):
 
 def check_average_precision(average_precision):
     """average_precision(is_tp, scores, num_gt) -> COCO's 101-point interpolated AP."""
-    rng = np.random.default_rng(61)
+    rng = case_rng(61)
     for index in range(6):
         images = [_single_class(_image(rng, rng.integers(2, 7), 1)) for _ in range(1 + index)]
         evaluator = coco_evaluate(images, [0.5])
@@ -148,8 +156,14 @@ def check_average_precision(average_precision):
         case = (f"{len(scores)} detections ({int(is_tp.sum())} true positives), "
                 f"num_gt {num_gt}")
         got = call("average_precision", average_precision, is_tp.copy(), scores.copy(), num_gt,
-                   case=case)
-        compare_number("average_precision", got, expected, case=case, atol=1e-6,
+                   case=case, numpy_only=True)
+        compare_number("average_precision", got, expected, case=case, atol=1e-6, mistakes={
+                           "precision is read without making it non-increasing from the right "
+                           "(no interpolation).":
+                           lambda: _ap_variant(is_tp, scores, num_gt, 101, interpolate=False),
+                           "this is the 11-point AP of PASCAL VOC 2007; COCO reads precision "
+                           "at 101 recall levels.":
+                           lambda: _ap_variant(is_tp, scores, num_gt, 11, interpolate=True)},
                        hint="sort by score (highest first); precision and recall after each "
                             "detection; make precision non-increasing from the right; read it "
                             "at the 101 recall levels 0, 0.01, ..., 1 (0 where recall is never "
@@ -159,7 +173,7 @@ def check_average_precision(average_precision):
 
 def check_mean_average_precision(mean_average_precision):
     """mean_average_precision(images, iou_thresholds) -> COCO mAP over classes."""
-    rng = np.random.default_rng(62)
+    rng = case_rng(62)
     cases = []
     for index, thresholds in enumerate(([0.5], [0.75], list(np.linspace(0.5, 0.95, 10)))):
         images = [_image(rng, rng.integers(2, 8), 3) for _ in range(5 + index)]
@@ -171,15 +185,36 @@ def check_mean_average_precision(mean_average_precision):
         image.update(pred_boxes=image["pred_boxes"][keep], pred_scores=image["pred_scores"][keep],
                      pred_labels=image["pred_labels"][keep])
     cases.append((images, [0.5]))
+    # boundary: a class with detections but no ground truth anywhere does not count
+    images = [_image(rng, 5, 2) for _ in range(4)]
+    images[0] = {**images[0], "pred_boxes": np.concatenate([images[0]["pred_boxes"], [[1, 1, 9, 9]]]),
+                 "pred_scores": np.concatenate([images[0]["pred_scores"], [0.99]]),
+                 "pred_labels": np.concatenate([images[0]["pred_labels"], [7]])}
+    cases.append((images, [0.5, 0.75]))
     for images, thresholds in cases:
         classes = sorted({int(c) for image in images for c in image["gt_labels"]})
         case = (f"{len(images)} images, classes {classes}, iou_thresholds "
                 f"{[round(t, 2) for t in thresholds]}")
         got = call("mean_average_precision", mean_average_precision,
-                   [dict(image) for image in images], list(thresholds), case=case)
+                   [dict(image) for image in images], list(thresholds), case=case, numpy_only=True)
         compare_number("mAP", got, coco_map(images, thresholds), case=case, atol=1e-6,
                        hint="for each class with ground truth and each IoU threshold: match "
                             "per image (that class only), pool the detections of every image, "
                             "take the AP; then average over thresholds and classes. A class "
                             "with ground truth but no detections scores 0.")
     return f"{len(cases)} cases agree with pycocotools' COCOeval"
+
+
+def _ap_variant(is_tp, scores, num_gt, points, interpolate):
+    """AP of a known mistake: `points` recall levels, with or without the non-increasing
+    envelope of precision."""
+    order = np.argsort(-np.asarray(scores), kind="mergesort")
+    hits = np.asarray(is_tp, float)[order]
+    true_positives = np.cumsum(hits)
+    recall = true_positives / num_gt
+    precision = true_positives / np.arange(1, len(hits) + 1)
+    if interpolate:
+        precision = np.maximum.accumulate(precision[::-1])[::-1]
+    levels = np.linspace(0, 1, points)
+    where = np.searchsorted(recall, levels, side="left")
+    return float(np.mean([precision[i] if i < len(precision) else 0.0 for i in where]))

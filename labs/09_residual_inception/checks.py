@@ -4,11 +4,13 @@ shapes) and Table 1 of Szegedy et al., "Going deeper with convolutions" (CVPR 20
 
 import collections
 import functools
+import itertools
 
 import keras
 import numpy as np
+import tensorflow as tf
 
-from utils.labcheck import CheckFailed, call
+from utils.labcheck import LOOKS_LIKE, CheckFailed, call, case_rng
 
 # (input shape, filters, stride, projection, the ResNet50 block with exactly that job)
 RESNET_CASES = [((56, 56, 64), 64, 1, True, "conv2_block1"),
@@ -37,7 +39,7 @@ def _kinds(layers):
 
 def _build(function, name, input_shape, *args, case):
     inputs = keras.Input(shape=input_shape)
-    outputs = call(name, function, inputs, *args, case=case)
+    outputs = call(name, function, inputs, *args, case=case, no_course_utils=True)
     try:
         return keras.Model(inputs, outputs)
     except Exception as error:
@@ -76,11 +78,127 @@ def check_bottleneck_block(bottleneck_block):
                               f"ResNet50's {block} has {expected_params:,}.",
                               "Keras' ResNet50 convolutions keep their biases; check kernel "
                               "sizes (1x1, 3x3, 1x1) and filter counts.")
-        sample = np.random.default_rng(90).normal(size=(1, *input_shape)).astype(np.float32)
+        sample = case_rng(90).normal(size=(2, *input_shape)).astype(np.float32)
         if float(np.min(model(sample))) < 0:
             raise CheckFailed(f"the block's output has negative values for {case}.",
                               "apply the ReLU after adding the shortcut.")
-    return f"{len(RESNET_CASES)} blocks match keras.applications.ResNet50 (shape, layers, parameters)"
+        _compare_with_resnet_block(model, resnet, block, projection, sample, case)
+    return (f"{len(RESNET_CASES)} blocks compute what keras.applications.ResNet50's blocks "
+            f"compute, with the same weights")
+
+
+def _producer(layer):
+    """The layer whose output `layer` is called on (its first input)."""
+    tensor = layer._inbound_nodes[0].input_tensors[0]
+    return tensor._keras_history.operation
+
+
+def _randomise(layers, rng):
+    """Give the reference block's layers random weights, batch normalisation included (its
+    statistics too, so that where it sits changes the output)."""
+    for layer in layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            channels = layer.gamma.shape[0]
+            layer.set_weights([rng.uniform(0.5, 1.5, channels), rng.normal(0, 0.5, channels),
+                               rng.normal(0, 0.5, channels), rng.uniform(0.5, 2.0, channels)])
+        elif isinstance(layer, keras.layers.Conv2D):
+            kernel = layer.kernel.shape
+            fan_in = int(np.prod(kernel[:3]))
+            layer.set_weights([rng.normal(0, np.sqrt(2.0 / fan_in), kernel),
+                               rng.normal(0, 0.1, kernel[-1])])
+
+
+def _compare_with_resnet_block(model, resnet, block, projection, sample, case):
+    """Copy the weights of ResNet50's `block` into the student's block (each convolution by
+    its kernel's shape, with the batch normalisation that follows it; where two convolutions
+    have the same shape, both ways are tried) and compare the outputs in inference mode."""
+    reference = {name: resnet.get_layer(f"{block}_{name}")
+                 for name in ("1_conv", "1_bn", "2_conv", "2_bn", "3_conv", "3_bn")
+                 + (("0_conv", "0_bn") if projection else ())}
+    _randomise(reference.values(), case_rng(91))
+    x = tf.constant(sample)
+    h = keras.activations.relu(reference["1_bn"](reference["1_conv"](x), training=False))
+    h = keras.activations.relu(reference["2_bn"](reference["2_conv"](h), training=False))
+    h = reference["3_bn"](reference["3_conv"](h), training=False)
+    shortcut = reference["0_bn"](reference["0_conv"](x), training=False) if projection else x
+    expected = keras.activations.relu(h + shortcut).numpy()
+
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    norms = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            source = _producer(layer)
+            if not isinstance(source, keras.layers.Conv2D):
+                raise CheckFailed(f"a batch normalisation of the block for {case} normalises the "
+                                  f"output of a {type(source).__name__}, not of a convolution.",
+                                  "each convolution is followed directly by its batch "
+                                  "normalisation; the ReLU comes after the batch normalisation.")
+            norms[id(source)] = layer
+    references = [name for name in reference if name.endswith("conv")]
+    groups = collections.defaultdict(lambda: ([], []))
+    for layer in convs:
+        groups[tuple(layer.kernel.shape)][0].append(layer)
+    for name in references:
+        groups[tuple(reference[name].kernel.shape)][1].append(name)
+    if any(len(mine) != len(theirs) for mine, theirs in groups.values()):
+        raise CheckFailed(f"the block's convolutions have other kernel shapes than ResNet50's "
+                          f"{block} for {case}.", "1x1, 3x3, 1x1 (and 1x1 on the shortcut).")
+    best = None
+    for assignment in itertools.product(*(itertools.permutations(theirs)
+                                          for _, theirs in groups.values())):
+        for (mine, _), names in zip(groups.values(), assignment):
+            for layer, name in zip(mine, names):
+                layer.set_weights(reference[name].get_weights())
+                norm = norms.get(id(layer))
+                if norm is not None:
+                    norm.set_weights(reference[name.replace("conv", "bn")].get_weights())
+        got = np.asarray(model(sample, training=False))
+        error = float(np.max(np.abs(got - expected)))
+        best = error if best is None else min(best, error)
+        if np.allclose(got, expected, atol=1e-4, rtol=1e-3):
+            return
+    mistake = _bottleneck_mistake(reference, x, expected, projection, got)
+    raise CheckFailed(f"with ResNet50's {block} weights copied in, your block computes other "
+                      f"values than Keras' block for {case} (largest difference {best:.3g})."
+                      + (f" {LOOKS_LIKE} {mistake}" if mistake else ""),
+                      "1x1 conv (with the stride) -> BN -> ReLU -> 3x3 conv ('same') -> BN -> "
+                      "ReLU -> 1x1 conv -> BN; add the shortcut (1x1 conv with the stride -> BN "
+                      "when projecting), then ReLU.")
+
+
+def _bottleneck_mistake(reference, x, expected, projection, got):
+    """Name a known mistake whose output `got` matches, if any."""
+    def run(stride_on_3x3=False, relu_before_bn=False, relu_before_add=False):
+        conv1, conv2 = reference["1_conv"], reference["2_conv"]
+        def conv(layer, h, strides):
+            return tf.nn.conv2d(h, layer.kernel, strides, layer.padding.upper()) + layer.bias
+        stride = conv1.strides[0] if not stride_on_3x3 else 1
+        steps = [(conv1, reference["1_bn"], stride), (conv2, reference["2_bn"],
+                 conv1.strides[0] if stride_on_3x3 else 1)]
+        h = x
+        for layer, norm, strides in steps:
+            h = conv(layer, h, strides)
+            h = norm(keras.activations.relu(h), training=False) if relu_before_bn else \
+                keras.activations.relu(norm(h, training=False))
+        h = reference["3_bn"](reference["3_conv"](h), training=False)
+        shortcut = reference["0_bn"](reference["0_conv"](x), training=False) if projection else x
+        if relu_before_add:
+            return (keras.activations.relu(h) + shortcut).numpy()
+        return keras.activations.relu(h + shortcut).numpy()
+    known = {"the stride is on the 3x3 convolution; Keras' ResNet50 strides with the first 1x1 "
+             "convolution.": dict(stride_on_3x3=True),
+             "the ReLU comes before the batch normalisation; it comes after.":
+             dict(relu_before_bn=True),
+             "the last ReLU is applied before adding the shortcut; it comes after the addition.":
+             dict(relu_before_add=True)}
+    for description, options in known.items():
+        try:
+            candidate = run(**options)
+        except Exception:
+            continue
+        if candidate.shape == got.shape and np.allclose(candidate, got, atol=1e-4, rtol=1e-3):
+            return description
+    return None
 
 
 def _weights_only(model):
@@ -119,4 +237,83 @@ def check_inception_module(inception_module):
                               f"biases for {case}; expected {biases} (one per filter).",
                               "every convolution has a bias and a ReLU; no batch normalisation "
                               "in the original GoogLeNet.")
-    return f"{len(INCEPTION_CASES)} modules match GoogLeNet's Table 1"
+        _compare_with_paper_module(model, input_shape, filters, case)
+    return (f"{len(INCEPTION_CASES)} modules match GoogLeNet's Table 1 and compute the paper's "
+            f"module (branch order, ReLUs, pooling) with the same weights")
+
+
+def _paper_module(x, weights, relu=True):
+    """The Inception module of the paper, in TensorFlow ops: branches 1x1; 1x1 -> 3x3;
+    1x1 -> 5x5; 3x3 max pool (stride 1, 'same') -> 1x1; a ReLU after every convolution;
+    concatenated in that order. weights: {role: (kernel, bias)}."""
+    def conv(h, role):
+        kernel, bias = weights[role]
+        h = tf.nn.conv2d(h, kernel, 1, "SAME") + bias
+        return tf.nn.relu(h) if relu else h
+    branches = [conv(x, "1x1"), conv(conv(x, "3x3_reduce"), "3x3"),
+                conv(conv(x, "5x5_reduce"), "5x5"),
+                conv(tf.nn.max_pool2d(x, 3, 1, "SAME"), "pool_proj")]
+    return branches
+
+
+def _compare_with_paper_module(model, input_shape, filters, case):
+    """Give the student's convolutions seeded random weights, rebuild the paper's module from
+    the same weights (each convolution's role found by what it reads and its kernel shape)
+    and compare outputs."""
+    rng = case_rng(92)
+    f1, f3r, f3, f5r, f5, pool_proj = filters
+    channels = input_shape[-1]
+    roles = {"1x1": (1, 1, channels, f1), "3x3_reduce": (1, 1, channels, f3r),
+             "3x3": (3, 3, f3r, f3), "5x5_reduce": (1, 1, channels, f5r), "5x5": (5, 5, f5r, f5),
+             "pool_proj": (1, 1, channels, pool_proj)}
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    for layer in convs:
+        kernel = layer.kernel.shape
+        fan_in = int(np.prod(kernel[:3]))
+        layer.set_weights([rng.normal(0, np.sqrt(2.0 / fan_in), kernel).astype(np.float32),
+                           rng.normal(0, 0.1, kernel[-1]).astype(np.float32)])
+    # which role each convolution plays: the 3x3 and 5x5 by their kernels, the pool
+    # projection by reading the max pooling, the reduces by feeding the 3x3 / 5x5
+    by_role = {}
+    for layer in convs:
+        source = _producer(layer)
+        size = layer.kernel.shape[0]
+        if size in (3, 5):
+            by_role[f"{size}x{size}"] = layer
+            if isinstance(source, keras.layers.Conv2D):
+                by_role[f"{size}x{size}_reduce"] = source
+        elif isinstance(source, keras.layers.MaxPooling2D):
+            by_role["pool_proj"] = layer
+    rest = [layer for layer in convs if layer not in by_role.values()]
+    if len(by_role) != 5 or len(rest) != 1:
+        raise CheckFailed(f"the module's branches are not wired as in the paper for {case}.",
+                          "1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max pool then 1x1, all reading "
+                          "the module's input.")
+    by_role["1x1"] = rest[0]
+    for role, shape in roles.items():
+        if tuple(by_role[role].kernel.shape) != shape:
+            raise CheckFailed(f"the {role} convolution has kernel shape "
+                              f"{tuple(by_role[role].kernel.shape)} for {case}; the paper's has "
+                              f"{shape}.", "check which filter count goes to which branch.")
+    weights = {role: (layer.kernel.numpy(), layer.bias.numpy()) for role, layer in by_role.items()}
+    x = case_rng(93).normal(size=(2, *input_shape)).astype(np.float32)
+    got = np.asarray(model(x))
+    branches = _paper_module(tf.constant(x), weights)
+    expected = tf.concat(branches, axis=-1).numpy()
+    if np.allclose(got, expected, atol=1e-4, rtol=1e-3):
+        return
+    mistake = None
+    if any(got.shape == expected.shape and
+           np.allclose(got, tf.concat([branches[i] for i in order], axis=-1).numpy(),
+                       atol=1e-4, rtol=1e-3)
+           for order in itertools.permutations(range(4)) if order != (0, 1, 2, 3)):
+        mistake = ("the branches are concatenated in another order; the paper's is 1x1, 3x3, "
+                   "5x5, pool projection.")
+    elif np.allclose(got, tf.concat(_paper_module(tf.constant(x), weights, relu=False), -1),
+                     atol=1e-4, rtol=1e-3):
+        mistake = "no convolution is followed by a ReLU; every one is, in GoogLeNet."
+    raise CheckFailed(f"with the same weights, your module computes other values than the "
+                      f"paper's for {case}." + (f" {LOOKS_LIKE} {mistake}" if mistake else ""),
+                      "a ReLU after every convolution (the reduces too); a 3x3 max pool with "
+                      "stride 1 and 'same' padding; concatenate 1x1, 3x3, 5x5, pool projection "
+                      "along the channels, in that order.")

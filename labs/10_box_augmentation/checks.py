@@ -6,7 +6,7 @@ and the box must still enclose exactly what is left of its mask."""
 import numpy as np
 import tensorflow as tf
 
-from utils.labcheck import CheckFailed, call, compare, compare_sequence, to_numpy
+from utils.labcheck import CheckFailed, call, compare, compare_sequence, to_numpy, case_rng
 
 
 def _random_boxes(rng, count, height, width):
@@ -36,14 +36,14 @@ def _mask_box(mask):
 
 def check_flip(flip_boxes_horizontally):
     """flip_boxes_horizontally(boxes, image_width) -> boxes of the mirrored image."""
-    rng = np.random.default_rng(100)
+    rng = case_rng(100)
     for height, width, count in ((20, 30, 5), (31, 17, 4), (8, 8, 3)):
         boxes = _random_boxes(rng, count, height, width)
         flipped = tf.image.flip_left_right(_masks(boxes, height, width)).numpy()
         expected = np.stack([_mask_box(flipped[..., k]) for k in range(count)])
         case = f"{count} boxes in a {height}x{width} image (height x width)"
         got = call("flip_boxes_horizontally", flip_boxes_horizontally, boxes.copy(), width,
-                   case=case)
+                   case=case, no_course_utils=True)
         compare("flipped boxes", got, expected, case=case,
                 hint="mirroring maps x to image_width - x and leaves y alone; the old x_max "
                      "becomes the new x_min. Coordinates are pixel edges, so no -1.")
@@ -52,7 +52,7 @@ def check_flip(flip_boxes_horizontally):
 
 def check_crop(crop_boxes):
     """crop_boxes(boxes, labels, top, left, height, width, min_visible) -> (boxes, labels)."""
-    rng = np.random.default_rng(101)
+    rng = case_rng(101)
     cases = [(40, 50, 8, 6, 24, 30, 0.5), (40, 50, 0, 10, 40, 20, 0.3),
              (32, 32, 10, 3, 16, 20, 0.75), (32, 32, 5, 5, 20, 20, 0.01)]
     for image_height, image_width, top, left, height, width, min_visible in cases:
@@ -67,7 +67,7 @@ def check_crop(crop_boxes):
         case = (f"8 boxes in a {image_height}x{image_width} image, crop top {top}, left {left}, "
                 f"height {height}, width {width}, min_visible {min_visible}")
         result = call("crop_boxes", crop_boxes, boxes.copy(), labels.copy(), top, left, height,
-                      width, min_visible, case=case)
+                      width, min_visible, case=case, no_course_utils=True)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise CheckFailed(f"crop_boxes should return (boxes, labels) for {case}, got "
                               f"{type(result).__name__}.")
@@ -92,30 +92,87 @@ def _object_batch(rng, count=24, size=48):
     return images, boxes, np.tile(np.array([[0, 1]], np.int32), (count, 1))
 
 
+def _run_augmenter(augmenter, images, boxes, labels):
+    batch = {"images": images.copy(),
+             "bounding_boxes": {"boxes": boxes.copy(), "labels": labels.copy()}}
+    try:
+        result = augmenter(batch, training=True)
+    except Exception as error:
+        raise CheckFailed(f"the augmenter raised {type(error).__name__} on a batch of "
+                          f"{len(images)} images with boxes: {error}",
+                          "give every geometric layer bounding_box_format=\"xyxy\" and call "
+                          "it on the whole dict.") from None
+    if not isinstance(result, dict) or "images" not in result or "bounding_boxes" not in result:
+        raise CheckFailed("the augmenter should return a dict with 'images' and "
+                          "'bounding_boxes', like its input.")
+    out_images = to_numpy("augmented images", result["images"])
+    out_boxes = to_numpy("augmented boxes", result["bounding_boxes"]["boxes"])
+    if out_images.shape != images.shape:
+        raise CheckFailed(f"the augmented images have shape {out_images.shape}; expected "
+                          f"{images.shape} (same size as the input).")
+    return out_images, out_boxes
+
+
+# what the exercise asks: a random horizontal flip and a random translation of up to this
+# fraction of the size, in x and in y
+MAX_SHIFT = 0.1
+HINT_PIPELINE = ("a keras.Sequential of RandomFlip(\"horizontal\") and RandomTranslation(0.1, "
+                 "0.1, fill_mode=\"constant\"), both with bounding_box_format=\"xyxy\" and "
+                 "seeded from `seed`.")
+
+
+def _what_moved(images, boxes, out_images):
+    """Per image, the (flipped, dx, dy) that maps both objects' masks onto the output, or a
+    CheckFailed naming the image that no flip + translation explains. flipped is None when
+    the image cannot tell (symmetric objects)."""
+    size = images.shape[2]
+    moves = []
+    for n in range(len(images)):
+        seen = [_mask_box(out_images[n, :, :, k]) for k in range(boxes.shape[1])]
+        if any(box is None for box in seen):
+            moves.append(None)
+            continue
+        seen = np.stack(seen)
+        given = boxes[n]
+        at_edge = (seen[:, :2] <= 0).any(axis=1) | (seen[:, 2:] >= size).any(axis=1)
+        if at_edge.any():  # the objects lie 10 pixels inside: a 10% shift never reaches the edge
+            raise CheckFailed(f"object {int(at_edge.argmax())} of image {n} was translated to "
+                              f"the image's edge, further than the {MAX_SHIFT:.0%} of the size "
+                              f"the exercise asks for at most.", HINT_PIPELINE)
+        sizes_in = given[:, 2:] - given[:, :2]
+        sizes_out = seen[:, 2:] - seen[:, :2]
+        if np.abs(sizes_in - sizes_out).max() > 1.5:
+            raise CheckFailed(
+                f"object {int(np.abs(sizes_in - sizes_out).max(axis=1).argmax())} of image {n} "
+                f"changed its size ({sizes_in.tolist()} -> {sizes_out.tolist()}, width and "
+                f"height): the exercise asks for a flip and a translation, which keep sizes.",
+                HINT_PIPELINE)
+        candidates = {}
+        for flipped in (False, True):
+            x0 = size - given[:, 2] if flipped else given[:, 0]
+            dx = seen[:, 0] - x0
+            if np.ptp(dx) <= 1.5:
+                candidates[flipped] = float(dx.mean())
+        dy = seen[:, 1] - given[:, 1]
+        if not candidates or np.ptp(dy) > 1.5:
+            raise CheckFailed(f"in image {n} the two objects moved differently: no horizontal "
+                              f"flip followed by one translation explains the output.",
+                              HINT_PIPELINE)
+        flipped = next(iter(candidates)) if len(candidates) == 1 else None
+        dx = candidates[flipped] if flipped is not None else min(candidates.values(), key=abs)
+        moves.append((flipped, dx, float(dy.mean())))
+    return moves
+
+
 def check_augmenter(make_augmenter):
     """make_augmenter(seed) -> a callable on {"images", "bounding_boxes": {"boxes", "labels"}}
-    (xyxy pixels) that moves the images and keeps every box on its object."""
-    images, boxes, labels = _object_batch(np.random.default_rng(102))
-    augmenter = call("make_augmenter", make_augmenter, 7)
+    (xyxy pixels) that flips horizontally at random and translates by up to 10%, moving the
+    boxes with the images; seeded, so that the same seed gives the same augmentation."""
+    images, boxes, labels = _object_batch(case_rng(102))
+    augmenter = call("make_augmenter", make_augmenter, 7, no_course_utils=True)
     outputs = []
     for attempt in range(2):
-        batch = {"images": images.copy(),
-                 "bounding_boxes": {"boxes": boxes.copy(), "labels": labels.copy()}}
-        try:
-            result = augmenter(batch, training=True)
-        except Exception as error:
-            raise CheckFailed(f"the augmenter raised {type(error).__name__} on a batch of "
-                              f"{len(images)} images with boxes: {error}",
-                              "give every geometric layer bounding_box_format=\"xyxy\" and call "
-                              "it on the whole dict.") from None
-        if not isinstance(result, dict) or "images" not in result or "bounding_boxes" not in result:
-            raise CheckFailed("the augmenter should return a dict with 'images' and "
-                              "'bounding_boxes', like its input.")
-        out_images = to_numpy("augmented images", result["images"])
-        out_boxes = to_numpy("augmented boxes", result["bounding_boxes"]["boxes"])
-        if out_images.shape != images.shape:
-            raise CheckFailed(f"the augmented images have shape {out_images.shape}; expected "
-                              f"{images.shape} (same size as the input).")
+        out_images, out_boxes = _run_augmenter(augmenter, images, boxes, labels)
         outputs.append(out_images)
         worst = 0.0
         for n in range(len(images)):
@@ -143,4 +200,30 @@ def check_augmenter(make_augmenter):
     if np.allclose(outputs[0], outputs[1]):
         raise CheckFailed("two calls gave identical results: the augmentation is not random.",
                           "use the random layers' seed argument, not a fixed transformation.")
-    return f"boxes stay on their objects (within 1.5 px) in 2 random batches; {moved:.0%} of images moved"
+    # what the pipeline does: one horizontal flip (or none) and one translation per image
+    moves = [m for out in outputs for m in _what_moved(images, boxes, out) if m is not None]
+    size = images.shape[1]
+    limit = MAX_SHIFT * size + 1.0
+    largest_x = max(abs(m[1]) for m in moves)
+    largest_y = max(abs(m[2]) for m in moves)
+    if largest_x > limit or largest_y > limit:
+        raise CheckFailed(f"an image was translated by {max(largest_x, largest_y):.1f} pixels; "
+                          f"the exercise asks for at most {MAX_SHIFT:.0%} of the "
+                          f"{size}-pixel size in each direction.", HINT_PIPELINE)
+    if largest_y < 1.0:
+        raise CheckFailed("no image moved vertically: the translation should be random in y "
+                          "as well as in x.", HINT_PIPELINE)
+    flips = [m[0] for m in moves if m[0] is not None]
+    if not any(flips) or all(flips):
+        state = "flipped" if flips and all(flips) else "not flipped"
+        raise CheckFailed(f"every image was {state} horizontally: the flip should be random "
+                          f"(about half of the images).", HINT_PIPELINE)
+    # reproducible: a new pipeline from the same seed repeats the first batch exactly
+    again = call("make_augmenter", make_augmenter, 7, no_course_utils=True)
+    replay, _ = _run_augmenter(again, images, boxes, labels)
+    if not np.allclose(replay, outputs[0], atol=1e-5):
+        raise CheckFailed("two pipelines made with the same seed augmented the same batch "
+                          "differently: runs cannot be reproduced.",
+                          "pass `seed` (or numbers derived from it) to every random layer.")
+    return (f"flip and translation within {MAX_SHIFT:.0%}, boxes on their objects (within "
+            f"1.5 px), reproducible from the seed; {moved:.0%} of images moved")

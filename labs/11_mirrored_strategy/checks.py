@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from utils.labcheck import CheckFailed, call, compare, compare_number, to_numpy
+from utils.labcheck import CheckFailed, call, compare, compare_number, to_numpy, case_rng
 
 GLOBAL_BATCH = 16
 LEARNING_RATE = 0.1
@@ -25,18 +25,28 @@ def logical_cpus(count=2):
     return [device.name for device in tf.config.list_logical_devices("CPU")]
 
 
+# (a replica's examples, global batch, classes); boundary: a last, partial batch where the
+# replica holds fewer examples than global / replicas
+LOSS_CASES = [(8, 16, 3), (5, 20, 4), (16, 16, 10), (3, 16, 5)]
+
+
 def check_compute_loss(compute_loss):
     """compute_loss(labels, probabilities, global_batch_size) -> sum of per-example
     cross-entropies / global_batch_size."""
-    rng = np.random.default_rng(110)
-    for local, global_size, classes in ((8, 16, 3), (5, 20, 4), (16, 16, 10)):
+    rng = case_rng(110)
+    for local, global_size, classes in LOSS_CASES:
         labels = rng.integers(0, classes, size=local)
         probabilities = tf.nn.softmax(rng.normal(size=(local, classes)).astype(np.float32)).numpy()
         per_example = keras.losses.sparse_categorical_crossentropy(labels, probabilities)
         expected = tf.nn.compute_average_loss(per_example, global_batch_size=global_size)
         case = f"a replica's batch of {local} examples, global_batch_size {global_size}"
-        got = call("compute_loss", compute_loss, labels, probabilities, global_size, case=case)
-        compare_number("compute_loss", got, float(expected), case=case, rtol=1e-5,
+        got = call("compute_loss", compute_loss, labels, probabilities, global_size, case=case, no_course_utils=True)
+        compare_number("compute_loss", got, float(expected), case=case, rtol=1e-5, mistakes={
+                           "this is the per-replica mean of the loss (divided by the replica's "
+                           "own batch); the replicas' gradients are summed, so divide by the "
+                           "global batch size.": float(tf.reduce_mean(per_example)),
+                           "the loss is summed but not divided by the global batch size.":
+                           float(tf.reduce_sum(per_example))},
                        hint="sum the per-example cross-entropies of THIS replica and divide by "
                             "the GLOBAL batch size (tf.nn.compute_average_loss): the replicas' "
                             "gradients are then summed, which gives the gradient of the mean "
@@ -45,7 +55,7 @@ def check_compute_loss(compute_loss):
 
 
 def _data():
-    rng = np.random.default_rng(111)
+    rng = case_rng(111)
     x = rng.normal(size=(4 * GLOBAL_BATCH, 10)).astype(np.float32)
     y = rng.integers(0, 3, size=4 * GLOBAL_BATCH)
     return x, y
@@ -83,13 +93,13 @@ def check_train_step(make_train_step):
         model, optimizer = _make_model(), keras.optimizers.SGD(LEARNING_RATE)
     case = f"MirroredStrategy on {replicas} device(s), global batch {GLOBAL_BATCH}, SGD {LEARNING_RATE}"
     train_step = call("make_train_step", make_train_step, strategy, model, optimizer,
-                      GLOBAL_BATCH, case=case)
+                      GLOBAL_BATCH, case=case, no_course_utils=True)
     if not callable(train_step):
         raise CheckFailed(f"make_train_step should return a function, got {type(train_step).__name__}.")
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(GLOBAL_BATCH)
     losses = []
     for step, batch in enumerate(strategy.experimental_distribute_dataset(dataset), start=1):
-        loss = call("train_step", train_step, batch, case=f"step {step} of {case}")
+        loss = call("train_step", train_step, batch, case=f"step {step} of {case}", no_course_utils=True)
         value = to_numpy("the loss returned by train_step", loss)
         if value.size != 1:
             raise CheckFailed(f"train_step should return one number (the loss summed over "

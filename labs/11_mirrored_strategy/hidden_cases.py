@@ -1,0 +1,10 @@
+"""Hidden cases of this lab, run only by the autograder (tools/labs.py --autograder, make
+grade): each entry is the keyword arguments of utils.labcheck.grade for one hidden test:
+`variant` draws other random cases, and UPPER-CASE names replace the checks.py case lists.
+Not shipped to students: not in the wheel (pyproject.toml packages only checks.py), not in
+the release (make release)."""
+
+HIDDEN = {
+    "compute_loss": [dict(variant=1, LOSS_CASES=[(1, 16, 2), (32, 64, 7), (7, 8, 3)])],
+    "train_step": [dict(variant=1)],
+}
