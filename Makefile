@@ -8,6 +8,9 @@
 #   make refresh  re-execute notebooks in place in a fresh kernel (NB=notebooks/00_....ipynb for one)
 #   make bench    per-notebook wall time and peak memory, written to build/bench/
 #   make labs     re-execute lab solutions and regenerate student versions (LAB=labs/03_batchnorm for one)
+#   make grade    grade submitted lab notebooks with otter-grader, no Docker (SUBMISSIONS=dir/),
+#                 points per student and exercise in build/grades.csv (CSV=... elsewhere)
+#   make release  the labs' student release in build/release/ (no solutions, no hidden cases)
 #   make book     the course as a static site with slides, in build/book/ (works offline)
 #   make test-cloud   notebook 00 and a lab as Colab runs them: the Setup guard installs the wheel
 #   make test-latest  every notebook and lab on the newest library releases (claims asserted)
@@ -58,7 +61,7 @@ PYTEST_PARALLEL ?= -n 2 --dist loadfile
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
                --nbval-cell-timeout 600 -p no:cacheprovider
 
-.PHONY: setup test unit nbval test-kernels test-cloud test-latest latest-python lab labs refresh bench clean book book-assets FORCE
+.PHONY: setup test unit nbval test-kernels test-cloud test-latest latest-python lab labs grade release refresh bench clean book book-assets FORCE
 
 setup: $(STAMP)
 
@@ -125,6 +128,15 @@ lab: setup
 
 labs: setup
 	$(PY) tools/labs.py --execute $(LAB)
+
+# Graded mode (labs/README.md): otter's autograder per lab, public and hidden cases.
+CSV ?= build/grades.csv
+grade: setup
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir/ [CSV=build/grades.csv]"; exit 2; }
+	$(PY) tools/labs.py --grade $(SUBMISSIONS) --csv $(CSV)
+
+release: setup
+	$(PY) tools/labs.py --release build/release
 
 refresh: setup
 	$(PY) tools/refresh.py $(NB)
