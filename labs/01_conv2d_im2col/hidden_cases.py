@@ -9,7 +9,7 @@ HIDDEN_GEOMETRIES = [((1, 1, 1, 2), (1, 1), 1, "same"), ((2, 5, 3, 2), (5, 3), 2
                      ((1, 11, 7, 3), (3, 1), 4, "same"), ((3, 6, 10, 1), (2, 5), 2, "same")]
 
 HIDDEN = {
-    "pad_amounts": [dict(variant=1, PAD_CASES=[(1, 1, 1), (3, 5, 1), (11, 2, 4), (13, 6, 5)]),
+    "pad_amounts": [dict(variant=1, PAD_CASES=[(1, 1, 1), (5, 5, 1), (11, 2, 4), (13, 6, 5)]),
                     dict(variant=2)],
     "im2col": [dict(variant=1), dict(variant=2, IM2COL_CASES=HIDDEN_GEOMETRIES)],
     "conv2d": [dict(variant=1), dict(variant=2, IM2COL_CASES=HIDDEN_GEOMETRIES)],
