@@ -76,7 +76,7 @@ def assert_rejected(lab_name: str, check_name: str, wrong, expect: str, *extra):
     if os.environ.get("LAB_MUTANT_LOG"):  # a tally of planted wrong answers, for reports
         with open(os.environ["LAB_MUTANT_LOG"], "a") as log:
             log.write(f"{lab_name}\t{check_name}\t{wrong.__name__}\t{not passed}\t"
-                      f"{message.splitlines()[0][:300]}\n")
+                      f"{message.replace(chr(10), ' | ')[:600]}\n")
     assert not passed, f"{check_name} accepted a wrong answer ({wrong.__name__})"
     assert labcheck.NOT_FILLED not in message, message
     assert re.search(expect, message, re.S), f"message {message!r} does not match {expect!r}"
