@@ -20,7 +20,6 @@ latest  The newest releases: a fresh environment on the newest supported Python 
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
 import pathlib
