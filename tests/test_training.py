@@ -195,3 +195,56 @@ def test_stacked_mlp_dropout_is_per_network_and_off_at_inference():
     assert not np.allclose(outputs[:, 0], outputs[:, 1])
     inference = np.asarray(with_dropout(x, training=False))
     np.testing.assert_allclose(inference[:, 0], inference[:, 1], rtol=1e-6)
+
+
+def _small_bn_network(seed):
+    import keras
+    utils.set_seed(seed)
+    inputs = keras.Input((6,))
+    x = keras.layers.Dense(8)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    return keras.Model(inputs, keras.layers.Dense(3)(x))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd_momentum", "adam"])
+def test_restart_is_the_same_run_as_a_fresh_model(optimizer):
+    """A restarted model (trained on another seed before) ends a run with the weights, BatchNorm
+    statistics and losses of a model built, compiled and fitted afresh after the same seed."""
+    import keras
+    make = {"sgd_momentum": lambda: keras.optimizers.SGD(0.1, momentum=0.9),
+            "adam": lambda: keras.optimizers.Adam(0.01)}[optimizer]
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 6)).astype("float32"), rng.integers(0, 3, 40)
+
+    def run(model, seed):
+        utils.set_seed(seed)
+        return model.fit(x, y, epochs=3, batch_size=8, verbose=0).history["loss"]
+
+    reused = _small_bn_network(0)
+    reused.compile(optimizer=make(), loss="sparse_categorical_crossentropy")
+    for seed in (0, 1):
+        training.restart(reused, _small_bn_network(seed))
+        reused_losses = run(reused, seed)
+        fresh = _small_bn_network(seed)
+        fresh.compile(optimizer=make(), loss="sparse_categorical_crossentropy")
+        fresh_losses = run(fresh, seed)
+        np.testing.assert_allclose(reused_losses, fresh_losses, rtol=1e-5)
+        for a, b in zip(reused.weights, fresh.weights):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+    assert int(reused.optimizer.iterations) == int(fresh.optimizer.iterations) == 15
+
+
+def test_restart_errors():
+    import keras
+    uncompiled = _small_bn_network(0)
+    with pytest.raises(ValueError, match="model: compile"):
+        training.restart(uncompiled, _small_bn_network(1))
+    model = _small_bn_network(0)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    other = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3)])
+    with pytest.raises(ValueError, match="initial: expected"):
+        training.restart(model, other)
+    model.fit(np.zeros((4, 6), "float32"), np.zeros(4, int), verbose=0)
+    with pytest.raises(ValueError, match="fresh state is lost"):
+        training.restart(model, _small_bn_network(1))

@@ -4,6 +4,7 @@ number of steps a run needs to reach a target, and a per-batch loss recorder."""
 from __future__ import annotations
 
 import time
+import weakref
 
 import numpy as np
 
@@ -136,6 +137,40 @@ def accuracy(model, x, y, *, batch_size: int = 256) -> float:
                              f"for {len(batch)} images")
         correct += int(np.sum(np.argmax(scores, axis=-1) == y[start:start + batch_size]))
     return correct / len(x)
+
+
+# --- One compiled model, many runs ----------------------------------------------------------
+# Used by notebooks 06_dropout and 12_resnet.
+
+_FRESH_OPTIMIZER_STATE = weakref.WeakKeyDictionary()
+
+
+def restart(model, initial) -> None:
+    """Start a new run on a compiled `model` without tracing its training step again.
+
+    `fit` traces the training step the first time it runs (seconds for a deep network, often
+    longer than a short run itself), and a new model means a new trace. Restarting instead
+    gives `model` the weights of `initial`, an uncompiled model of the same architecture (for
+    example built after another seed), and puts the optimiser back to its state before the
+    first step. The next `fit` is then the
+    same run as compiling and fitting a model built like `initial`. Call it before every run,
+    the first one included: that call records the optimiser's fresh state (step counter, slots
+    and learning rate), which every later call restores.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        raise ValueError("model: compile it before restarting it")
+    if len(initial.weights) != len(model.weights) or any(
+            tuple(a.shape) != tuple(b.shape) for a, b in zip(initial.weights, model.weights)):
+        raise ValueError("initial: expected a model with the same weights (shapes) as `model`")
+    if optimizer not in _FRESH_OPTIMIZER_STATE:
+        if optimizer.built and int(optimizer.iterations) > 0:
+            raise ValueError("model: it was trained before its first restart, so its optimiser's fresh state is lost")
+        optimizer.build(model.trainable_variables)
+        _FRESH_OPTIMIZER_STATE[optimizer] = [variable.numpy() for variable in optimizer.variables]
+    model.set_weights(initial.get_weights())
+    for variable, value in zip(optimizer.variables, _FRESH_OPTIMIZER_STATE[optimizer]):
+        variable.assign(value)
 
 
 # --- Several networks trained as one model ------------------------------------------------
