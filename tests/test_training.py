@@ -204,13 +204,15 @@ def _small_bn_network(seed):
     x = keras.layers.Dense(8)(inputs)
     x = keras.layers.BatchNormalization()(x)
     x = keras.layers.ReLU()(x)
+    x = keras.layers.Dropout(0.3)(x)          # its masks must follow the seed too
     return keras.Model(inputs, keras.layers.Dense(3)(x))
 
 
 @pytest.mark.parametrize("optimizer", ["sgd_momentum", "adam"])
 def test_restart_is_the_same_run_as_a_fresh_model(optimizer):
     """A restarted model (trained on another seed before) ends a run with the weights, BatchNorm
-    statistics and losses of a model built, compiled and fitted afresh after the same seed."""
+    statistics, dropout masks (hence losses) of a model built, compiled and fitted afresh after
+    the same seed."""
     import keras
     make = {"sgd_momentum": lambda: keras.optimizers.SGD(0.1, momentum=0.9),
             "adam": lambda: keras.optimizers.Adam(0.01)}[optimizer]
@@ -248,3 +250,20 @@ def test_restart_errors():
     model.fit(np.zeros((4, 6), "float32"), np.zeros(4, int), verbose=0)
     with pytest.raises(ValueError, match="fresh state is lost"):
         training.restart(model, _small_bn_network(1))
+
+
+def test_restart_with_a_learning_rate_is_a_fresh_run_at_that_rate():
+    import keras
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(40, 6)).astype("float32"), rng.integers(0, 3, 40)
+    reused = _small_bn_network(0)
+    reused.compile(optimizer=keras.optimizers.SGD(0.5, momentum=0.9), loss="sparse_categorical_crossentropy")
+    for learning_rate in (0.5, 0.01):
+        utils.set_seed(3)
+        training.restart(reused, _small_bn_network(3), learning_rate=learning_rate)
+        reused_losses = reused.fit(x, y, epochs=2, batch_size=8, verbose=0).history["loss"]
+        fresh = _small_bn_network(3)
+        fresh.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9), loss="sparse_categorical_crossentropy")
+        utils.set_seed(3)
+        np.testing.assert_allclose(reused_losses, fresh.fit(x, y, epochs=2, batch_size=8, verbose=0).history["loss"],
+                                   rtol=1e-5)

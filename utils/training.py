@@ -145,32 +145,37 @@ def accuracy(model, x, y, *, batch_size: int = 256) -> float:
 _FRESH_OPTIMIZER_STATE = weakref.WeakKeyDictionary()
 
 
-def restart(model, initial) -> None:
+def restart(model, initial, *, learning_rate: float | None = None) -> None:
     """Start a new run on a compiled `model` without tracing its training step again.
 
     `fit` traces the training step the first time it runs (seconds for a deep network, often
     longer than a short run itself), and a new model means a new trace. Restarting instead
-    gives `model` the weights of `initial`, an uncompiled model of the same architecture (for
-    example built after another seed), and puts the optimiser back to its state before the
-    first step. The next `fit` is then the
-    same run as compiling and fitting a model built like `initial`. Call it before every run,
-    the first one included: that call records the optimiser's fresh state (step counter, slots
-    and learning rate), which every later call restores.
+    gives `model` the variables of `initial`, an uncompiled model of the same architecture (for
+    example built after another seed): its weights and the seed states of its random layers
+    (dropout, augmentation); and it puts the optimiser back to its state before the first step.
+    The next `fit` is then the same run as compiling and fitting a model built like `initial`.
+    Call it before every run, the first one included: that call records the optimiser's fresh
+    state (step counter, slots and learning rate), which every later call restores.
+    `learning_rate` then replaces the rate for this run (a rate given as a number is a
+    variable of the traced step, so changing it needs no new trace either).
     """
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         raise ValueError("model: compile it before restarting it")
-    if len(initial.weights) != len(model.weights) or any(
-            tuple(a.shape) != tuple(b.shape) for a, b in zip(initial.weights, model.weights)):
+    if len(initial.variables) != len(model.variables) or any(
+            tuple(a.shape) != tuple(b.shape) for a, b in zip(initial.variables, model.variables)):
         raise ValueError("initial: expected a model with the same weights (shapes) as `model`")
     if optimizer not in _FRESH_OPTIMIZER_STATE:
         if optimizer.built and int(optimizer.iterations) > 0:
             raise ValueError("model: it was trained before its first restart, so its optimiser's fresh state is lost")
         optimizer.build(model.trainable_variables)
         _FRESH_OPTIMIZER_STATE[optimizer] = [variable.numpy() for variable in optimizer.variables]
-    model.set_weights(initial.get_weights())
+    for variable, value in zip(model.variables, initial.variables):   # weights, and random layers' seed states
+        variable.assign(value)
     for variable, value in zip(optimizer.variables, _FRESH_OPTIMIZER_STATE[optimizer]):
         variable.assign(value)
+    if learning_rate is not None:
+        optimizer.learning_rate = validation.as_float("learning_rate", learning_rate, minimum=0.0)
 
 
 # --- Several networks trained as one model ------------------------------------------------
