@@ -140,7 +140,7 @@ def accuracy(model, x, y, *, batch_size: int = 256) -> float:
 
 
 # --- One compiled model, many runs ----------------------------------------------------------
-# Used by notebooks 06_dropout and 12_resnet.
+# Used by notebooks 02, 03, 06, 07 and 12 to repeat a run over seeds or learning rates.
 
 _FRESH_OPTIMIZER_STATE = weakref.WeakKeyDictionary()
 
@@ -150,8 +150,8 @@ def restart(model, initial, *, learning_rate: float | None = None) -> None:
 
     `fit` traces the training step the first time it runs (seconds for a deep network, often
     longer than a short run itself), and a new model means a new trace. Restarting instead
-    gives `model` the variables of `initial`, an uncompiled model of the same architecture (for
-    example built after another seed): its weights and the seed states of its random layers
+    gives `model` the variables of `initial`, a model of the same architecture (for example
+    built after another seed; compiled or not, only its variables are read): its weights and the seed states of its random layers
     (dropout, augmentation); and it puts the optimiser back to its state before the first step.
     The next `fit` is then the same run as compiling and fitting a model built like `initial`.
     Call it before every run, the first one included: that call records the optimiser's fresh
