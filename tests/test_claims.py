@@ -129,6 +129,32 @@ def test_paired_bad_arguments():
         claims.paired("C41", "x", [1, 2], ["a", object()], a_name="A", b_name="B")
 
 
+def test_equivalent_needs_the_interval_inside_the_margin(capsys):
+    rng = np.random.default_rng(3)
+    b = rng.normal(0.9, 0.05, 9)
+    # Arms that differ by seed noise far below the margin: equivalence holds.
+    claims.equivalent("C21", "acc", b + rng.normal(0, 0.002, 9), b, a_name="A", b_name="B", margin=0.01)
+    out = capsys.readouterr().out
+    assert out.startswith("Claim C21 holds: acc: mean difference A - B") and "margin +/-0.01" in out
+    # No real difference, but too few and too noisy pairs: the test must refuse to call it equal.
+    noisy = b + rng.normal(0, 0.05, 9)
+    with pytest.raises(claims.ClaimFailed, match="expected 'holds', measured 'inconclusive'"):
+        claims.equivalent("C21", "acc", noisy, b, a_name="A", b_name="B", margin=0.01)
+    claims.equivalent("C21", "acc", noisy[:3], b[:3], a_name="A", b_name="B", margin=0.01,
+                      expect="inconclusive")
+    assert "is inconclusive at 3 pairs" in capsys.readouterr().out
+    # A real difference beyond the margin, in either direction: does not hold.
+    for shift in (0.05, -0.05):
+        claims.equivalent("C21", "acc", b + shift + rng.normal(0, 0.002, 9), b, a_name="A",
+                          b_name="B", margin=0.01, expect="does not hold here")
+    with pytest.raises(ValueError, match="margin"):
+        claims.equivalent("C21", "acc", b, b, a_name="A", b_name="B", margin=0)
+    with pytest.raises(ValueError, match="a, b"):
+        claims.equivalent("C21", "acc", b, b[:3], a_name="A", b_name="B", margin=0.1)
+    with pytest.raises(ValueError, match="claim_id"):
+        claims.equivalent("21", "acc", b, b, a_name="A", b_name="B", margin=0.1)
+
+
 def test_bootstrap_interval_is_reproducible_and_covers_the_mean():
     differences = np.random.default_rng(1).normal(1.0, 1.0, 20)
     first, second = claims.bootstrap_interval(differences), claims.bootstrap_interval(differences)

@@ -246,12 +246,44 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
         detail += f" (over the {len(finite)} pairs in which both runs finished)"
     if margin is not None:
         detail += f", equivalence margin +/-{_format(margin)}"
-    message = f"{name}: {evidence}; {detail}"
-    label = f"is inconclusive at {trials} pairs" if verdict == "inconclusive" else verdict
+    _report(claim_id, verdict, expect, trials, f"{name}: {evidence}; {detail}")
+
+
+def equivalent(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, margin: float,
+               alpha: float = 0.05, expect: str = "holds") -> None:
+    """The lecture says arm `a` matches arm `b` on the measure `name` (paired runs: same
+    seed, data and budget). With `low, high` the (1 - 2 alpha) bootstrap interval of the mean
+    paired difference a - b, the verdict is
+      - "holds": the interval lies inside [-margin, margin] (equivalence, two one-sided tests);
+      - "does not hold here": the interval lies wholly outside it (a real difference);
+      - "inconclusive" otherwise.
+    State the margin in the notebook before measuring, and show that an arm which should not
+    match falls outside it, so that the test could have failed.
+    """
+    a, b = _differences_array("a", a), _differences_array("b", b)
+    if a.shape != b.shape:
+        raise ValueError(f"a, b: expected paired values of equal length, got {len(a)} and {len(b)}")
+    margin = validation.as_float("margin", margin, minimum=0)
+    if margin == 0:
+        raise ValueError("margin: expected a positive margin")
+    expect = validation.as_choice("expect", expect, VERDICTS)
+    alpha = validation.as_fraction("alpha", alpha, allow_zero=False)
+    low, high = bootstrap_interval(a - b, confidence=1 - 2 * alpha)
+    verdict = ("holds" if -margin < low and high < margin
+               else "does not hold here" if low >= margin or high <= -margin else "inconclusive")
+    message = (f"{name}: mean difference {a_name} - {b_name} {_format(float((a - b).mean()))}, "
+               f"{1 - 2 * alpha:.0%} bootstrap interval [{_format(low)}, {_format(high)}] over "
+               f"{len(a)} paired seeds, equivalence margin +/-{_format(margin)}")
+    _report(claim_id, verdict, expect, len(a), message)
+
+
+def _report(claim_id: str, verdict: str, expect: str, trials: int, message: str) -> None:
+    """Print a paired comparison's verdict, or raise ClaimFailed when it is not `expect`."""
     if not isinstance(claim_id, str) or not _CLAIM_ID.match(claim_id):
         raise ValueError(f"claim_id: expected an id like 'C06', got {claim_id!r}")
     if verdict != expect:
         raise ClaimFailed(f"Claim {claim_id} failed: expected '{expect}', measured '{verdict}': {message}")
+    label = f"is inconclusive at {trials} pairs" if verdict == "inconclusive" else verdict
     print(f"Claim {claim_id} {label}: {message}")
 
 
