@@ -1,5 +1,3 @@
-import time
-
 import numpy as np
 import pytest
 
@@ -65,35 +63,6 @@ def test_accuracy_and_timer():
     assert training.accuracy(Fixed(), np.zeros((4, 2), "float32"), np.array([0, 1, 1, 0]), batch_size=4) == 0.75
     with pytest.raises(ValueError, match="y: expected 4 labels"):
         training.accuracy(Fixed(), np.zeros((4, 2), "float32"), np.array([0, 1]))
-    with training.Timer() as timer:
-        pass
-    assert timer.seconds >= 0 and timer.cpu_seconds >= 0
-
-
-def test_best_seconds_takes_the_minimum_after_a_warm_up():
-    calls = []
-    durations = iter([0.2, 0.03, 0.01, 0.02])  # the first call is the warm-up and is not counted
-
-    def sleeper():
-        calls.append(1)
-        time.sleep(next(durations))
-
-    wall, cpu = training.best_seconds(sleeper, repeats=3)
-    assert len(calls) == 4
-    assert 0.01 <= wall < 0.02  # the shortest counted call, not the 0.2 s warm-up
-    assert 0 <= cpu < 0.01  # sleeping uses no CPU
-
-    def spin():
-        end = time.process_time() + 0.02
-        while time.process_time() < end:
-            pass
-
-    wall, cpu = training.best_seconds(spin, repeats=2)
-    assert cpu >= 0.02 and wall >= 0.015
-    with pytest.raises(TypeError, match="function"):
-        training.best_seconds(0.5)
-    with pytest.raises(ValueError, match="repeats"):
-        training.best_seconds(spin, repeats=0)
 
 
 # --- stacked_mlp: K networks in one model train exactly as K separate Keras networks ---------

@@ -7,7 +7,7 @@ Import it in a notebook's Setup cell before TensorFlow:
     utils.set_seed(0)
 
 Modules (one job each): `data` (offline datasets), `plots`, `training` (history tables,
-steps-to-target), `claims` (asserting the lecture's claims), `seed`, `validation`
+steps-to-target), `timing` (wall and CPU seconds), `claims` (asserting the lecture's claims), `seed`, `validation`
 (argument checks). Topic modules (`conv`, `norm`, `models`, `detection`, ...) arrive with
 the notebooks that teach them.
 """

@@ -3,7 +3,6 @@ number of steps a run needs to reach a target, and a per-batch loss recorder."""
 
 from __future__ import annotations
 
-import time
 import weakref
 
 import numpy as np
@@ -79,43 +78,6 @@ def batch_loss_recorder():
             self.losses.append(batch_loss)
 
     return BatchLossRecorder()
-
-
-class Timer:
-    """Timing of a block: `with training.Timer() as t: ...; t.seconds`.
-
-    `seconds` is wall-clock time; `cpu_seconds` is the CPU time of the whole process
-    (`time.process_time`, all threads) over the same block.
-    """
-
-    def __enter__(self):
-        self.seconds = self.cpu_seconds = None
-        self._start, self._start_cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc):
-        self.cpu_seconds = time.process_time() - self._start_cpu
-        self.seconds = time.perf_counter() - self._start
-        return False
-
-
-def best_seconds(function, repeats: int = 15) -> tuple[float, float]:
-    """(wall, CPU) seconds of `function()`: the minimum of each over `repeats` calls, after one warm-up call.
-
-    The minimum is the run least disturbed by other programs. CPU time counts every thread of
-    the process, including BLAS or TensorFlow threads still spinning from an earlier call.
-    """
-    if not callable(function):
-        raise TypeError(f"function: expected something to call with no arguments, got {function!r}")
-    repeats = validation.as_int("repeats", repeats, minimum=1)
-    function()
-    wall, cpu = [], []
-    for _ in range(repeats):
-        with Timer() as timer:
-            function()
-        wall.append(timer.seconds)
-        cpu.append(timer.cpu_seconds)
-    return min(wall), min(cpu)
 
 
 def accuracy(model, x, y, *, batch_size: int = 256) -> float:

@@ -1,0 +1,37 @@
+import time
+
+import pytest
+
+from utils import timing
+
+
+def test_timer_measures_wall_and_cpu_seconds():
+    with timing.Timer() as timer:
+        time.sleep(0.01)
+    assert timer.seconds >= 0.01 and 0 <= timer.cpu_seconds < timer.seconds
+
+
+def test_best_seconds_takes_the_minimum_after_a_warm_up():
+    calls = []
+    durations = iter([0.2, 0.03, 0.01, 0.02])  # the first call is the warm-up and is not counted
+
+    def sleeper():
+        calls.append(1)
+        time.sleep(next(durations))
+
+    wall, cpu = timing.best_seconds(sleeper, repeats=3)
+    assert len(calls) == 4
+    assert 0.01 <= wall < 0.02  # the shortest counted call, not the 0.2 s warm-up
+    assert 0 <= cpu < 0.01  # sleeping uses no CPU
+
+    def spin():
+        end = time.process_time() + 0.02
+        while time.process_time() < end:
+            pass
+
+    wall, cpu = timing.best_seconds(spin, repeats=2)
+    assert cpu >= 0.02 and wall >= 0.015
+    with pytest.raises(TypeError, match="function"):
+        timing.best_seconds(0.5)
+    with pytest.raises(ValueError, match="repeats"):
+        timing.best_seconds(spin, repeats=0)
