@@ -4,26 +4,13 @@
 - `load_photo`, `sample_photos`: photographs shipped with scikit-learn and scikit-image.
 - `load_photo_patches`: a 9-class natural-image set cut from those photographs.
 - `make_shapes`, `load_shapes`: synthetic coloured shapes with boxes (classification and detection).
-- `load_cifar10`, `load_mnist`, `load_fashion_mnist`: the standard archives, read from the
-  Keras cache when present; they never download.
 """
 
-from utils.data.archives import (
-    CIFAR10_CLASSES,
-    FASHION_MNIST_CLASSES,
-    DatasetNotAvailable,
-    keras_datasets_dir,
-    load_cifar10,
-    load_fashion_mnist,
-    load_mnist,
-)
 from utils.data.dataset import ImageDataset, stratified_split
 from utils.data.photos import PHOTO_NAMES, load_digits, load_photo, load_photo_patches, sample_photos
 from utils.data.shapes import BACKGROUNDS, SHAPE_NAMES, ShapesSample, load_shapes, make_shapes
 
 __all__ = [
-    "BACKGROUNDS", "CIFAR10_CLASSES", "DatasetNotAvailable", "FASHION_MNIST_CLASSES", "ImageDataset",
-    "PHOTO_NAMES", "SHAPE_NAMES", "ShapesSample", "keras_datasets_dir", "load_cifar10", "load_digits",
-    "load_fashion_mnist", "load_mnist", "load_photo", "load_photo_patches", "load_shapes",
-    "make_shapes", "sample_photos", "stratified_split",
+    "BACKGROUNDS", "ImageDataset", "PHOTO_NAMES", "SHAPE_NAMES", "ShapesSample", "load_digits",
+    "load_photo", "load_photo_patches", "load_shapes", "make_shapes", "sample_photos", "stratified_split",
 ]
