@@ -7,11 +7,15 @@ means driving F to zero, which is easy; the addition also passes gradients strai
 Layer names follow `keras.applications.ResNet50`: conv1_conv, conv2_block1_1_conv, ...,
 conv5_block3_out, avg_pool, predictions.
 
-Taught in: notebooks/12_resnet.ipynb
+Taught in: notebooks/12_resnet.ipynb (`basic_block` and `bottleneck_block` are saved from it).
 """
 
 from __future__ import annotations
 
+import keras
+
+
+# ---- saved from notebooks/12_resnet.ipynb by tools/saved_cells.py: edit the notebook, not this block ----
 
 BN_EPSILON = 1.001e-5  # as keras.applications.ResNet50
 
@@ -25,8 +29,6 @@ def basic_block(x, filters: int, *, stride: int = 1, residual: bool = True, zero
     1x1 convolution with stride (option B). zero_init=True starts the last BatchNorm's scale
     at 0, so F(x) = 0 and the block is the identity at initialisation (Goyal et al. 2017).
     """
-    import keras
-
     shortcut = x
     y = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_1_conv")(x)
     y = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_1_bn")(y)
@@ -55,8 +57,6 @@ def bottleneck_block(x, filters: int, *, stride: int = 1, groups: int = 1, width
     (keras.applications); False is the paper's convention (a bias before BatchNorm is
     redundant, since BatchNorm subtracts the mean and adds its own offset).
     """
-    import keras
-
     width = filters if width is None else width
     shortcut = x
     y = keras.layers.Conv2D(width, 1, strides=stride, use_bias=conv_bias, name=f"{name}_1_conv")(x)
@@ -76,10 +76,10 @@ def bottleneck_block(x, filters: int, *, stride: int = 1, groups: int = 1, width
         y = keras.layers.Add(name=f"{name}_add")([shortcut, y])
     return keras.layers.ReLU(name=f"{name}_out")(y)
 
+# ---- end of saved cells ----
+
 
 def _bottleneck_net(*, input_shape, classes, conv_bias, groups, width_per_group, name):
-    import keras
-
     inputs = keras.Input(input_shape, name="image")
     x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
     x = keras.layers.Conv2D(64, 7, strides=2, use_bias=conv_bias, name="conv1_conv")(x)
@@ -134,8 +134,6 @@ def resnet_small(*, depth: int = 20, residual: bool = True, widths=(16, 32, 64),
     shortcuts (the projection shortcuts of the residual net add a few 1x1 convolutions).
     [N, H, W, C] -> [N, classes]. Convolutions are named stage{s}_block{b}_{1,2}_conv.
     """
-    import keras
-
     blocks = (depth - 2) // 6
     inputs = keras.Input(input_shape, name="image")
     x = keras.layers.Conv2D(widths[0], 3, padding="same", use_bias=False, name="stem_conv")(inputs)
