@@ -324,25 +324,6 @@ def test_lrn_keeps_nan_and_huge_values_in_their_window(channels, draws):
     np.testing.assert_array_equal(got[1], expected[1])
 
 
-@examples(30)
-@given(st.integers(1, 4), st.integers(1, 3), st.sampled_from([1, 2, 4]), st.sampled_from(FORMS),
-       seeds)
-def test_batch_and_group_norm_in_every_form(n, size, channels, form, rng):
-    x = rng.normal(0, 3, size=(n, size, size, channels))
-    value, canonical = in_form(x, form)
-    gamma, beta = np.linspace(0.5, 2, channels), np.linspace(-1, 1, channels)
-    dtype = np.asarray(value).dtype  # computed in float64, returned in the input's dtype
-    tolerance = {np.float16: 1e-2, np.float32: 1e-5}.get(dtype.type, 1e-12)
-    for function, extra in ((norm.batch_norm, ()), (norm.group_norm, (channels,))):
-        got = function(value, gamma, beta, *extra)
-        assert got.dtype == dtype
-        np.testing.assert_allclose(got, function(canonical, gamma, beta, *extra), rtol=tolerance, atol=tolerance)
-    with pytest.raises(TypeError, match="x"):
-        norm.batch_norm(canonical + 1j, gamma, beta)
-    with pytest.raises(ValueError, match="gamma"):
-        norm.batch_norm(canonical, np.ones(channels + 1), beta)
-
-
 # ============================================================================ data
 @examples(12)
 @given(st.integers(1, 3), st.integers(16, 32), st.integers(0, 2), st.integers(0, 2),

@@ -8,11 +8,9 @@ axis but the last unless a function says otherwise.
 - `local_response_normalization(a, n, k, alpha, beta)`: AlexNet's LRN across channels, in the
   deck's convention (n the window size, alpha *not* divided by n).
 - `LocalResponseNormalization`: the same as a serialisable Keras layer (for AlexNet models).
-- `batch_norm` / `batch_norm_inference` / `update_moving_statistics`: Algorithm 1 of Ioffe and
-  Szegedy (2015) in training mode, its inference form with moving statistics, and the moving
-  average Keras keeps.
-- `group_norm`: group normalisation (Wu and He, 2018); `groups=1` is layer normalisation over
-  (H, W, C) and `groups=C` is instance normalisation.
+
+Batch, layer, instance and group normalisation are written in the notebook itself (nothing
+later needs them in NumPy; `tests/test_norm.py` checks the notebook's functions against Keras).
 
 Parameter mapping for LRN (window of n channels centred on channel i):
 
@@ -35,10 +33,6 @@ __all__ = [
     "LocalResponseNormalization",
     "lrn_tensorflow_parameters",
     "lrn_pytorch_parameters",
-    "batch_norm",
-    "batch_norm_inference",
-    "update_moving_statistics",
-    "group_norm",
 ]
 
 
@@ -135,106 +129,3 @@ class LocalResponseNormalization(keras.layers.Layer):
         config = super().get_config()
         config.update({"n": self.n, "k": self.k, "alpha": self.alpha, "beta": self.beta})
         return config
-
-
-def _norm_parameters(name, value, channels):
-    array = validation.as_array(name, value, ndim=1, dtype_kind="fiu", layout="[C]", finite=True)
-    if array.shape[0] != channels:
-        raise ValueError(f"{name}: expected shape ({channels},) to match the {channels} channels of x, got {array.shape}")
-    return array.astype(np.float64)
-
-
-def _features(x):
-    x = validation.as_array("x", x, ndim=(2, 3, 4, 5), dtype_kind="f", layout="[N, ..., C] (channels last)",
-                            finite=True)
-    if x.shape[0] < 1:
-        raise ValueError(f"x: expected at least one example, got shape {x.shape}")
-    return x
-
-
-def batch_norm(x, gamma, beta, eps=1e-3, *, return_statistics=False):
-    """Batch normalisation, training mode (Algorithm 1 of Ioffe and Szegedy 2015).
-
-    x: [N, C] or [N, H, W, C] (any rank >= 2, channels last); gamma, beta: [C].
-    One mean and one (biased) variance per channel over every axis but the last:
-
-        mu = mean(x), var = mean((x - mu)**2), y = gamma * (x - mu) / sqrt(var + eps) + beta
-
-    eps: 1e-3 as in `keras.layers.BatchNormalization`. Returns y (input dtype); with
-    `return_statistics=True`, returns (y, mean [C], variance [C]).
-    """
-    x = _features(x)
-    channels = x.shape[-1]
-    gamma = _norm_parameters("gamma", gamma, channels)
-    beta = _norm_parameters("beta", beta, channels)
-    eps = validation.as_float("eps", eps, minimum=0, exclusive_minimum=True)
-    return_statistics = validation.as_bool("return_statistics", return_statistics)
-    axes = tuple(range(x.ndim - 1))
-    values = x.astype(np.float64)
-    mean = values.mean(axis=axes)
-    variance = np.square(values - mean).mean(axis=axes)
-    y = (gamma * (values - mean) / np.sqrt(variance + eps) + beta).astype(x.dtype)
-    if return_statistics:
-        return y, mean, variance
-    return y
-
-
-def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, eps=1e-3):
-    """Batch normalisation, inference mode: the same affine map for every example.
-
-    x: [N, ..., C]; gamma, beta, moving_mean, moving_variance: [C].
-    y = gamma * (x - moving_mean) / sqrt(moving_variance + eps) + beta.
-    """
-    x = _features(x)
-    channels = x.shape[-1]
-    gamma = _norm_parameters("gamma", gamma, channels)
-    beta = _norm_parameters("beta", beta, channels)
-    moving_mean = _norm_parameters("moving_mean", moving_mean, channels)
-    moving_variance = _norm_parameters("moving_variance", moving_variance, channels)
-    if np.any(moving_variance < 0):
-        raise ValueError("moving_variance: expected values >= 0")
-    eps = validation.as_float("eps", eps, minimum=0, exclusive_minimum=True)
-    y = gamma * (x.astype(np.float64) - moving_mean) / np.sqrt(moving_variance + eps) + beta
-    return y.astype(x.dtype)
-
-
-def update_moving_statistics(moving_mean, moving_variance, batch_mean, batch_variance, momentum=0.99):
-    """One step of the moving averages Keras keeps in `BatchNormalization` (training mode).
-
-    moving <- momentum * moving + (1 - momentum) * batch, for the mean and the (biased) variance.
-    All arrays [C]. Returns (new_moving_mean, new_moving_variance).
-    """
-    moving_mean = validation.as_array("moving_mean", moving_mean, ndim=1, dtype_kind="fiu", finite=True)
-    channels = moving_mean.shape[0]
-    moving_variance = _norm_parameters("moving_variance", moving_variance, channels)
-    batch_mean = _norm_parameters("batch_mean", batch_mean, channels)
-    batch_variance = _norm_parameters("batch_variance", batch_variance, channels)
-    momentum = validation.as_fraction("momentum", momentum, allow_one=True)
-    new_mean = momentum * moving_mean.astype(np.float64) + (1 - momentum) * batch_mean
-    new_variance = momentum * moving_variance + (1 - momentum) * batch_variance
-    return new_mean, new_variance
-
-
-def group_norm(x, gamma, beta, groups, eps=1e-3):
-    """Group normalisation (Wu and He 2018) on channels-last x.
-
-    x: [N, ..., C]; gamma, beta: [C]; groups divides C. For each example and each group of
-    C / groups consecutive channels, mean and variance over the spatial axes and the group's
-    channels; then the per-channel gamma and beta, as in batch norm.
-    groups=1 is layer normalisation over (H, W, C) (`keras.layers.LayerNormalization(axis=(1, 2, 3))`),
-    groups=C is instance normalisation. Equal to `keras.layers.GroupNormalization(groups, epsilon=eps)`.
-    """
-    x = _features(x)
-    channels = x.shape[-1]
-    gamma = _norm_parameters("gamma", gamma, channels)
-    beta = _norm_parameters("beta", beta, channels)
-    groups = validation.as_int("groups", groups, minimum=1)
-    if channels % groups:
-        raise ValueError(f"groups: expected a divisor of the {channels} channels of x, got {groups}")
-    eps = validation.as_float("eps", eps, minimum=0, exclusive_minimum=True)
-    values = x.astype(np.float64).reshape(x.shape[:-1] + (groups, channels // groups))
-    axes = tuple(range(1, x.ndim - 1)) + (x.ndim,)
-    mean = values.mean(axis=axes, keepdims=True)
-    variance = np.square(values - mean).mean(axis=axes, keepdims=True)
-    normalised = ((values - mean) / np.sqrt(variance + eps)).reshape(x.shape)
-    return (gamma * normalised + beta).astype(x.dtype)
