@@ -58,9 +58,13 @@ def _number(name: str, value, *, finite: bool = False) -> float:
     return value
 
 
-def _finish(claim_id: str, holds: bool, success: str, failure: str, against_lecture: bool = False) -> None:
+def _check_claim_id(claim_id) -> None:
     if not isinstance(claim_id, str) or not _CLAIM_ID.match(claim_id):
         raise ValueError(f"claim_id: expected an id like 'C06', got {claim_id!r}")
+
+
+def _finish(claim_id: str, holds: bool, success: str, failure: str, against_lecture: bool = False) -> None:
+    _check_claim_id(claim_id)
     if not isinstance(against_lecture, bool):
         raise TypeError(f"against_lecture: expected a bool, got {type(against_lecture).__name__}")
     if not holds:
@@ -195,6 +199,15 @@ def _differences_array(name, values, *, allow_infinite: bool = False) -> np.ndar
     return array
 
 
+def _pairs(a, b, *, allow_infinite: bool = False):
+    """The two arms as float arrays of equal length (the argument checks of paired comparisons)."""
+    a = _differences_array("a", a, allow_infinite=allow_infinite)
+    b = _differences_array("b", b, allow_infinite=allow_infinite)
+    if a.shape != b.shape:
+        raise ValueError(f"a, b: expected paired values of equal length, got {len(a)} and {len(b)}")
+    return a, b
+
+
 def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_is_better: bool = True,
            test: str = "sign", alpha: float = 0.05, margin: float | None = None,
            expect: str = "holds") -> None:
@@ -213,9 +226,7 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
     The notebook states the verdict it expects in its prose and passes it as `expect`; a
     different verdict raises `ClaimFailed` with the numbers.
     """
-    a, b = _differences_array("a", a, allow_infinite=True), _differences_array("b", b, allow_infinite=True)
-    if a.shape != b.shape:
-        raise ValueError(f"a, b: expected paired values of equal length, got {len(a)} and {len(b)}")
+    a, b = _pairs(a, b, allow_infinite=True)
     if not isinstance(larger_is_better, bool):
         raise TypeError(f"larger_is_better: expected a bool, got {type(larger_is_better).__name__}")
     test = validation.as_choice("test", test, ("sign", "bootstrap"))
@@ -260,9 +271,7 @@ def equivalent(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, marg
     State the margin in the notebook before measuring, and show that an arm which should not
     match falls outside it, so that the test could have failed.
     """
-    a, b = _differences_array("a", a), _differences_array("b", b)
-    if a.shape != b.shape:
-        raise ValueError(f"a, b: expected paired values of equal length, got {len(a)} and {len(b)}")
+    a, b = _pairs(a, b)
     margin = validation.as_float("margin", margin, minimum=0)
     if margin == 0:
         raise ValueError("margin: expected a positive margin")
@@ -279,8 +288,7 @@ def equivalent(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, marg
 
 def _report(claim_id: str, verdict: str, expect: str, trials: int, message: str) -> None:
     """Print a paired comparison's verdict, or raise ClaimFailed when it is not `expect`."""
-    if not isinstance(claim_id, str) or not _CLAIM_ID.match(claim_id):
-        raise ValueError(f"claim_id: expected an id like 'C06', got {claim_id!r}")
+    _check_claim_id(claim_id)
     if verdict != expect:
         raise ClaimFailed(f"Claim {claim_id} failed: expected '{expect}', measured '{verdict}': {message}")
     label = f"is inconclusive at {trials} pairs" if verdict == "inconclusive" else verdict
@@ -290,8 +298,7 @@ def _report(claim_id: str, verdict: str, expect: str, trials: int, message: str)
 def computed(claim_id: str, statement: str) -> None:
     """A closed-form fact (a parameter count, a box count): printed as computed, not as a
     claim that 'holds'. Assert the fact itself in the cell before calling this."""
-    if not isinstance(claim_id, str) or not _CLAIM_ID.match(claim_id):
-        raise ValueError(f"claim_id: expected an id like 'C06', got {claim_id!r}")
+    _check_claim_id(claim_id)
     if not isinstance(statement, str) or not statement:
         raise TypeError("statement: expected a non-empty string")
     print(f"Claim {claim_id} computed: {statement}")
