@@ -106,6 +106,22 @@ def test_paired_finds_a_present_effect_and_its_opposite(test, capsys):
         claims.paired("C41", "loss", a, b, a_name="A", b_name="B", test=test, larger_is_better=False)
 
 
+def test_compare_gives_the_verdict_and_its_evidence_without_a_claim():
+    # What `paired` prints is what `compare` returns: 6/6 pairs in favour of A, then the opposite.
+    a, b = np.array([3.0, 4.0, 5.0, 6.0, 7.0, 8.0]), np.array([1.0, 2.5, 4.0, 5.5, 6.0, 7.5])
+    result = claims.compare(a, b)
+    assert (result.verdict, result.wins, result.losses, result.trials) == ("holds", 6, 0, 6)
+    assert result.p_value == pytest.approx(1 / 64) and result.mean == pytest.approx(np.mean(a - b))
+    assert 0 < result.low < result.mean < result.high
+    assert claims.compare(a, b, larger_is_better=False).verdict == "does not hold here"
+    assert claims.compare(a[:4], b[:4]).verdict == "inconclusive"      # 4/4: p = 1/16 > 0.05
+    # A diverged run of b (inf when smaller is better) counts for a but is left out of the interval.
+    diverged = claims.compare(b, np.append(a[:5], np.inf), larger_is_better=False)
+    assert (diverged.wins, diverged.finished) == (6, 5)
+    with pytest.raises(ValueError, match="test"):
+        claims.compare(a, b, test="t")
+
+
 def test_paired_inconclusive_and_equivalence(capsys):
     a, b = np.array([1.0, 2.0, 3.0, 4.0, 5.0]), np.array([1.5, 1.5, 3.5, 3.5, 5.0])
     claims.paired("C13", "acc", a, b, a_name="A", b_name="B", expect="inconclusive")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from typing import NamedTuple
 
 import numpy as np
 
@@ -208,29 +209,38 @@ def _pairs(a, b, *, allow_infinite: bool = False):
     return a, b
 
 
-def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_is_better: bool = True,
-           test: str = "sign", alpha: float = 0.05, margin: float | None = None,
-           expect: str = "holds") -> None:
-    """Compare paired runs (same seed, data and budget; only the one thing differs).
+class Comparison(NamedTuple):
+    """The outcome of `compare`: a verdict and the evidence behind it."""
+    verdict: str        # "holds" (a beats b), "does not hold here" (b beats a, or equivalent), "inconclusive"
+    wins: int           # pairs in which a is better
+    losses: int         # pairs in which b is better
+    trials: int
+    p_value: float      # one-sided sign test for a (sign test only, else nan)
+    mean: float         # mean paired gain of a over b (over the pairs where both runs finished)
+    low: float          # (1 - 2 alpha) bootstrap interval of that mean
+    high: float
+    finished: int       # pairs in which both runs finished
 
-    The lecture says arm `a` beats arm `b` on the measure `name` (larger is better unless
-    `larger_is_better=False`). The verdict is
+
+def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: float = 0.05,
+            margin: float | None = None) -> Comparison:
+    """Judge paired runs (same seed, data and budget; only the one thing differs): does arm
+    `a` beat arm `b` on a measure (larger is better unless `larger_is_better=False`)?
+
+    The verdict is
       - "holds": a beats b at level `alpha` -- a one-sided sign test over the pairs
-        (`test="sign"`; ties count against the claim) or a bootstrap interval of the mean
-        paired difference that excludes zero (`test="bootstrap"`);
+        (`test="sign"`; ties count against a) or a bootstrap interval of the mean paired
+        difference that excludes zero (`test="bootstrap"`);
       - "does not hold here": b beats a at the same standard, or (with `margin`) the
         bootstrap interval of the difference lies inside [-margin, margin] (equivalence);
-      - "inconclusive" otherwise (reported as "inconclusive at N pairs").
+      - "inconclusive" otherwise.
     A diverged run counts as infinitely bad (pass inf, or -inf when larger is better): it
     enters the sign test; the interval is computed over the pairs where both runs finished.
-    The notebook states the verdict it expects in its prose and passes it as `expect`; a
-    different verdict raises `ClaimFailed` with the numbers.
     """
     a, b = _pairs(a, b, allow_infinite=True)
     if not isinstance(larger_is_better, bool):
         raise TypeError(f"larger_is_better: expected a bool, got {type(larger_is_better).__name__}")
     test = validation.as_choice("test", test, ("sign", "bootstrap"))
-    expect = validation.as_choice("expect", expect, VERDICTS)
     alpha = validation.as_fraction("alpha", alpha, allow_zero=False)
     if margin is not None:
         margin = validation.as_float("margin", margin, minimum=0)
@@ -241,23 +251,42 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
     finite = differences[np.isfinite(differences)]      # both runs finished (a diverged run is +-inf)
     low, high = bootstrap_interval(finite, confidence=1 - 2 * alpha) if len(finite) >= 2 else (-np.inf, np.inf)
     if test == "sign":
-        p_for, p_against = sign_test_p(wins, trials), sign_test_p(losses, trials)
-        favours, opposes = p_for < alpha, p_against < alpha
-        evidence = (f"{a_name} better in {wins}/{trials} paired seeds, {b_name} in {losses}/{trials} "
-                    f"(one-sided sign test p = {p_for:.3g}{' < ' if favours else ' >= '}{alpha:g})")
+        p_value = sign_test_p(wins, trials)
+        favours, opposes = p_value < alpha, sign_test_p(losses, trials) < alpha
     else:
-        favours, opposes = low > 0, high < 0
-        evidence = f"{a_name} better in {wins}/{trials} paired seeds"
+        p_value, favours, opposes = math.nan, low > 0, high < 0
     equivalent = margin is not None and -margin < low and high < margin
     verdict = "holds" if favours else "does not hold here" if (opposes or equivalent) else "inconclusive"
+    mean = float(finite.mean()) if len(finite) else math.nan
+    return Comparison(verdict, wins, losses, trials, p_value, mean, low, high, len(finite))
+
+
+def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_is_better: bool = True,
+           test: str = "sign", alpha: float = 0.05, margin: float | None = None,
+           expect: str = "holds") -> None:
+    """The lecture says arm `a` beats arm `b` on the measure `name`: judge the paired runs
+    with `compare` (the same arguments) and print the verdict with its evidence.
+
+    The notebook states the verdict it expects in its prose and passes it as `expect`; a
+    different verdict raises `ClaimFailed` with the numbers. "inconclusive" is reported as
+    "inconclusive at N pairs".
+    """
+    expect = validation.as_choice("expect", expect, VERDICTS)
+    result = compare(a, b, larger_is_better=larger_is_better, test=test, alpha=alpha, margin=margin)
+    if test == "sign":
+        evidence = (f"{a_name} better in {result.wins}/{result.trials} paired seeds, {b_name} in "
+                    f"{result.losses}/{result.trials} (one-sided sign test p = {result.p_value:.3g}"
+                    f"{' < ' if result.p_value < alpha else ' >= '}{alpha:g})")
+    else:
+        evidence = f"{a_name} better in {result.wins}/{result.trials} paired seeds"
     gain = "gain" if larger_is_better else "reduction"
-    interval = f"{1 - 2 * alpha:.0%} bootstrap interval [{_format(low)}, {_format(high)}]"
-    detail = f"mean {gain} of {a_name} over {b_name} {_format(float(finite.mean()) if len(finite) else math.nan)}, {interval}"
-    if len(finite) < trials:
-        detail += f" (over the {len(finite)} pairs in which both runs finished)"
+    detail = (f"mean {gain} of {a_name} over {b_name} {_format(result.mean)}, {1 - 2 * alpha:.0%} bootstrap "
+              f"interval [{_format(result.low)}, {_format(result.high)}]")
+    if result.finished < result.trials:
+        detail += f" (over the {result.finished} pairs in which both runs finished)"
     if margin is not None:
         detail += f", equivalence margin +/-{_format(margin)}"
-    _report(claim_id, verdict, expect, trials, f"{name}: {evidence}; {detail}")
+    _report(claim_id, result.verdict, expect, result.trials, f"{name}: {evidence}; {detail}")
 
 
 def equivalent(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, margin: float,
