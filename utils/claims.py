@@ -209,6 +209,11 @@ def _pairs(a, b, *, allow_infinite: bool = False):
     return a, b
 
 
+def _within(low: float, high: float, margin: float) -> bool:
+    """Equivalence (two one-sided tests): the interval [low, high] lies inside [-margin, margin]."""
+    return -margin < low and high < margin
+
+
 class Comparison(NamedTuple):
     """The outcome of `compare`: a verdict and the evidence behind it."""
     verdict: str        # "holds" (a beats b), "does not hold here" (b beats a, or equivalent), "inconclusive"
@@ -255,7 +260,7 @@ def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: f
         favours, opposes = p_value < alpha, sign_test_p(losses, trials) < alpha
     else:
         p_value, favours, opposes = math.nan, low > 0, high < 0
-    equivalent = margin is not None and -margin < low and high < margin
+    equivalent = margin is not None and _within(low, high, margin)
     verdict = "holds" if favours else "does not hold here" if (opposes or equivalent) else "inconclusive"
     mean = float(finite.mean()) if len(finite) else math.nan
     return Comparison(verdict, wins, losses, trials, p_value, mean, low, high, len(finite))
@@ -300,17 +305,15 @@ def equivalent(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, marg
     State the margin in the notebook before measuring, and show that an arm which should not
     match falls outside it, so that the test could have failed.
     """
-    a, b = _pairs(a, b)
-    margin = validation.as_float("margin", margin, minimum=0)
-    if margin == 0:
-        raise ValueError("margin: expected a positive margin")
+    a, b = _pairs(a, b)                                   # equivalence needs finished runs on both arms
     expect = validation.as_choice("expect", expect, VERDICTS)
-    alpha = validation.as_fraction("alpha", alpha, allow_zero=False)
-    low, high = bootstrap_interval(a - b, confidence=1 - 2 * alpha)
-    verdict = ("holds" if -margin < low and high < margin
-               else "does not hold here" if low >= margin or high <= -margin else "inconclusive")
-    message = (f"{name}: mean difference {a_name} - {b_name} {_format(float((a - b).mean()))}, "
-               f"{1 - 2 * alpha:.0%} bootstrap interval [{_format(low)}, {_format(high)}] over "
+    if validation.as_float("margin", margin, minimum=0) == 0:
+        raise ValueError("margin: expected a positive margin")
+    result = compare(a, b, test="bootstrap", alpha=alpha, margin=margin)
+    verdict = ("holds" if _within(result.low, result.high, margin)
+               else "does not hold here" if result.low >= margin or result.high <= -margin else "inconclusive")
+    message = (f"{name}: mean difference {a_name} - {b_name} {_format(result.mean)}, "
+               f"{1 - 2 * alpha:.0%} bootstrap interval [{_format(result.low)}, {_format(result.high)}] over "
                f"{len(a)} paired seeds, equivalence margin +/-{_format(margin)}")
     _report(claim_id, verdict, expect, len(a), message)
 
