@@ -143,6 +143,14 @@ def test_paired_bad_arguments():
         claims.paired("C41", "x", [1, 2], [1, 2], a_name="A", b_name="B", larger_is_better="no")
     with pytest.raises(TypeError, match="b: expected a sequence"):
         claims.paired("C41", "x", [1, 2], ["a", object()], a_name="A", b_name="B")
+    with pytest.raises(TypeError, match="pairs"):
+        claims.paired("C41", "x", [1, 2], [1, 2], a_name="A", b_name="B", pairs=None)
+
+
+def test_paired_names_what_is_paired(capsys):
+    a, b = _paired_runs(3.0, 9, noise=0.5)
+    claims.paired("C41", "seconds", a, b, a_name="A", b_name="B", pairs="test images")
+    assert "A better in 9/9 paired test images, B in 0/9" in capsys.readouterr().out
 
 
 def test_equivalent_needs_the_interval_inside_the_margin(capsys):

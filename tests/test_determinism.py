@@ -62,3 +62,16 @@ def test_a_notebook_twice_gives_identical_checked_outputs(tmp_path):
     unseeded = [CELLS[0].replace("utils.set_seed(0)", "")] + CELLS[1:]
     control = _run(unseeded, tmp_path / "unseeded.ipynb")
     assert [outputs for _, outputs in control][1:] != [outputs for _, outputs in first][1:]
+
+
+def test_checked_outputs_join_the_chunks_of_one_stream():
+    # The kernel may send one print's text in one message or in several; nbval joins them.
+    cell = nbformat.v4.new_code_cell("print('a'); print('b')")
+    chunks = [nbformat.v4.new_output("stream", name="stdout", text=t) for t in ("a\n", "b\n")]
+    whole = [nbformat.v4.new_output("stream", name="stdout", text="a\nb\n")]
+    notebooks = []
+    for outputs in (chunks, whole):
+        notebook = nbformat.v4.new_notebook()
+        notebook.cells = [nbformat.v4.new_code_cell(cell.source, outputs=outputs)]
+        notebooks.append(notebook)
+    assert nbrun.checked_outputs(notebooks[0]) == nbrun.checked_outputs(notebooks[1]) == [(0, [("stdout", "a\nb\n")])]

@@ -78,7 +78,9 @@ def execute(path, *, timeout: int = 900, measure: bool = False):
 
 def checked_outputs(notebook) -> list:
     """The outputs nbval compares: code cells without the ignore/skip tags, images dropped
-    (nbval skips them too), execution counts and metadata dropped."""
+    (nbval skips them too), execution counts and metadata dropped, and consecutive chunks of
+    one stream joined (nbval coalesces them too: how the kernel splits a stream into messages
+    depends on timing, not on what was printed)."""
     result = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
@@ -89,7 +91,10 @@ def checked_outputs(notebook) -> list:
         outputs = []
         for output in cell.get("outputs", []):
             if output.output_type == "stream":
-                outputs.append((output.name, output.text))
+                if outputs and outputs[-1][0] == output.name:
+                    outputs[-1] = (output.name, outputs[-1][1] + output.text)
+                else:
+                    outputs.append((output.name, output.text))
             elif output.output_type in ("display_data", "execute_result"):
                 data = {k: v for k, v in output.data.items() if not k.startswith("image/")}
                 outputs.append(("data", data))

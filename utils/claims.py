@@ -268,22 +268,25 @@ def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: f
 
 def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_is_better: bool = True,
            test: str = "sign", alpha: float = 0.05, margin: float | None = None,
-           expect: str = "holds") -> None:
+           expect: str = "holds", pairs: str = "seeds") -> None:
     """The lecture says arm `a` beats arm `b` on the measure `name`: judge the paired runs
-    with `compare` (the same arguments) and print the verdict with its evidence.
+    with `compare` (the same arguments) and print the verdict with its evidence. `pairs` names
+    what the pairs are ("seeds"; "test images" when each pair is one image measured by both).
 
     The notebook states the verdict it expects in its prose and passes it as `expect`; a
     different verdict raises `ClaimFailed` with the numbers. "inconclusive" is reported as
     "inconclusive at N pairs".
     """
     expect = validation.as_choice("expect", expect, VERDICTS)
+    if not isinstance(pairs, str) or not pairs:
+        raise TypeError("pairs: expected a non-empty string, e.g. 'seeds'")
     result = compare(a, b, larger_is_better=larger_is_better, test=test, alpha=alpha, margin=margin)
     if test == "sign":
-        evidence = (f"{a_name} better in {result.wins}/{result.trials} paired seeds, {b_name} in "
+        evidence = (f"{a_name} better in {result.wins}/{result.trials} paired {pairs}, {b_name} in "
                     f"{result.losses}/{result.trials} (one-sided sign test p = {result.p_value:.3g}"
                     f"{' < ' if result.p_value < alpha else ' >= '}{alpha:g})")
     else:
-        evidence = f"{a_name} better in {result.wins}/{result.trials} paired seeds"
+        evidence = f"{a_name} better in {result.wins}/{result.trials} paired {pairs}"
     gain = "gain" if larger_is_better else "reduction"
     detail = (f"mean {gain} of {a_name} over {b_name} {_format(result.mean)}, {1 - 2 * alpha:.0%} bootstrap "
               f"interval [{_format(result.low)}, {_format(result.high)}]")
