@@ -66,12 +66,9 @@ def test_a_notebook_twice_gives_identical_checked_outputs(tmp_path):
 
 def test_checked_outputs_join_the_chunks_of_one_stream():
     # The kernel may send one print's text in one message or in several; nbval joins them.
-    cell = nbformat.v4.new_code_cell("print('a'); print('b')")
-    chunks = [nbformat.v4.new_output("stream", name="stdout", text=t) for t in ("a\n", "b\n")]
-    whole = [nbformat.v4.new_output("stream", name="stdout", text="a\nb\n")]
-    notebooks = []
-    for outputs in (chunks, whole):
-        notebook = nbformat.v4.new_notebook()
-        notebook.cells = [nbformat.v4.new_code_cell(cell.source, outputs=outputs)]
-        notebooks.append(notebook)
-    assert nbrun.checked_outputs(notebooks[0]) == nbrun.checked_outputs(notebooks[1]) == [(0, [("stdout", "a\nb\n")])]
+    def notebook_printing(*texts):
+        outputs = [nbformat.v4.new_output("stream", name="stdout", text=text) for text in texts]
+        return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('a'); print('b')", outputs=outputs)])
+
+    chunks, whole = notebook_printing("a\n", "b\n"), notebook_printing("a\nb\n")
+    assert nbrun.checked_outputs(chunks) == nbrun.checked_outputs(whole) == [(0, [("stdout", "a\nb\n")])]
