@@ -35,3 +35,16 @@ def test_best_seconds_takes_the_minimum_after_a_warm_up():
         timing.best_seconds(0.5)
     with pytest.raises(ValueError, match="repeats"):
         timing.best_seconds(spin, repeats=0)
+
+
+def test_each_times_every_call_after_an_untimed_first_call():
+    calls = []
+
+    def slow_first(image, name):
+        calls.append(name)
+        time.sleep(0.2 if len(calls) == 1 else 0.01)  # the first call stands for tracing
+        return name.upper()
+
+    results, seconds = timing.each(slow_first, [1, 2, 3], ["a", "b", "c"])
+    assert results == ["A", "B", "C"] and calls == ["a", "a", "b", "c"]
+    assert seconds.shape == (3,) and seconds.max() < 0.15

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from utils import validation
 
 
@@ -42,3 +44,20 @@ def best_seconds(function, repeats: int = 15) -> tuple[float, float]:
         wall.append(timer.seconds)
         cpu.append(timer.cpu_seconds)
     return min(wall), min(cpu)
+
+
+def each(function, *iterables) -> tuple[list, np.ndarray]:
+    """`function(*args)` for each `args` of `zip(*iterables)`, as `map` does, and the wall-clock
+    seconds of each call: (results, seconds [N]).
+
+    The first call is made once more before the timed loop, untimed: tracing a `tf.function`
+    (or filling any cache) then does not count in the first item's time.
+    """
+    calls = list(zip(*iterables))
+    function(*calls[0])
+    results, seconds = [], []
+    for args in calls:
+        start = time.perf_counter()
+        results.append(function(*args))
+        seconds.append(time.perf_counter() - start)
+    return results, np.array(seconds)

@@ -8,11 +8,9 @@ Boxes are [N, 4] (x_min, y_min, x_max, y_max) pixels.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from utils import validation
+from utils import timing, validation
 from utils.detection.anchors import decode_boxes, encode_boxes
 from utils.detection.boxes import _iou, as_boxes, select_detections
 
@@ -158,7 +156,8 @@ def rcnn_detect(model, images, proposals, *, crop_size: int = 24, score_threshol
                 iou_threshold: float = 0.45):
     """R-CNN inference: warp every proposal of every image, run the network on each crop (one
     batch of crops per image, in a compiled `tf.function`), refine the boxes with the predicted
-    deltas, then `select_detections` (per-class NMS).
+    deltas, then `select_detections` (per-class NMS). Timed per image by `timing.each`, which
+    runs the first image once untimed (tracing is not counted).
     Returns the detections (one dict per image) and the median seconds per image of this
     stage (proposals not included; the median resists a busy machine's stalls)."""
     import tensorflow as tf
@@ -173,15 +172,13 @@ def rcnn_detect(model, images, proposals, *, crop_size: int = 24, score_threshol
         outputs = model(crops, training=False)
         return tf.nn.softmax(outputs["class"]), outputs["box"]
 
-    results, seconds = [], []
-    for index, image in enumerate(images):
-        rois = as_boxes(f"proposals[{index}]", proposals[index])
-        start = time.perf_counter()
+    def detect(image, rois):
         crops = warp(image[None], np.zeros(len(rois), dtype=np.int64), rois, crop_size)
         probabilities, deltas = forward(crops)
-        refined = decode_boxes(deltas.numpy(), rois, RCNN_VARIANCES)
-        refined = np.clip(refined, 0, [width, height, width, height])
-        results.append(select_detections(refined, probabilities.numpy(), score_threshold=score_threshold,
-                                         iou_threshold=iou_threshold))
-        seconds.append(time.perf_counter() - start)
+        refined = np.clip(decode_boxes(deltas.numpy(), rois, RCNN_VARIANCES), 0, [width, height, width, height])
+        return select_detections(refined, probabilities.numpy(), score_threshold=score_threshold,
+                                 iou_threshold=iou_threshold)
+
+    rois = [as_boxes(f"proposals[{index}]", boxes) for index, boxes in enumerate(proposals)]
+    results, seconds = timing.each(detect, images, rois)
     return results, float(np.median(seconds))
