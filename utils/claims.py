@@ -284,7 +284,11 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
     if test == "sign":
         evidence = (f"{a_name} better in {result.wins}/{result.trials} paired {pairs}, {b_name} in "
                     f"{result.losses}/{result.trials} (one-sided sign test p = {result.p_value:.3g}"
-                    f"{' < ' if result.p_value < alpha else ' >= '}{alpha:g})")
+                    f"{' < ' if result.p_value < alpha else ' >= '}{alpha:g}")
+        opposite = sign_test_p(result.losses, result.trials)
+        if opposite < alpha:                             # the verdict rests on the test in b's favour
+            evidence += f"; in {b_name}'s favour p = {opposite:.3g} < {alpha:g}"
+        evidence += ")"
     else:
         evidence = f"{a_name} better in {result.wins}/{result.trials} paired {pairs}"
     gain = "gain" if larger_is_better else "reduction"
