@@ -48,3 +48,5 @@ def test_each_times_every_call_after_an_untimed_first_call():
     results, seconds = timing.each(slow_first, [1, 2, 3], ["a", "b", "c"])
     assert results == ["A", "B", "C"] and calls == ["a", "a", "b", "c"]
     assert seconds.shape == (3,) and seconds.max() < 0.15
+    results, seconds = timing.each(slow_first, [], [])   # no items: nothing is called
+    assert results == [] and seconds.shape == (0,) and len(calls) == 4

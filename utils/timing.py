@@ -54,7 +54,8 @@ def each(function, *iterables) -> tuple[list, np.ndarray]:
     (or filling any cache) then does not count in the first item's time.
     """
     calls = list(zip(*iterables))
-    function(*calls[0])
+    if calls:
+        function(*calls[0])
     results, seconds = [], []
     for args in calls:
         start = time.perf_counter()
