@@ -115,6 +115,7 @@ def test_compare_gives_the_verdict_and_its_evidence_without_a_claim():
     result = claims.compare(a, b)
     assert (result.verdict, result.wins, result.losses, result.trials) == ("holds", 6, 0, 6)
     assert result.p_value == pytest.approx(1 / 64) and result.mean == pytest.approx(np.mean(a - b))
+    assert result.opposite_p == 1.0   # the sign test in b's favour: 0 of 6
     assert 0 < result.low < result.mean < result.high
     assert claims.compare(a, b, larger_is_better=False).verdict == "does not hold here"
     assert claims.compare(a[:4], b[:4]).verdict == "inconclusive"      # 4/4: p = 1/16 > 0.05

@@ -50,3 +50,5 @@ def test_each_times_every_call_after_an_untimed_first_call():
     assert seconds.shape == (3,) and seconds.max() < 0.15
     results, seconds = timing.each(slow_first, [], [])   # no items: nothing is called
     assert results == [] and seconds.shape == (0,) and len(calls) == 4
+    with pytest.raises(ValueError):   # one iterable shorter than the other is refused, not cut short
+        timing.each(slow_first, [1, 2], ["a"])

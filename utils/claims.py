@@ -221,6 +221,7 @@ class Comparison(NamedTuple):
     losses: int         # pairs in which b is better
     trials: int
     p_value: float      # one-sided sign test for a (sign test only, else nan)
+    opposite_p: float   # the same test for b (sign test only, else nan)
     mean: float         # mean paired gain of a over b (over the pairs where both runs finished)
     low: float          # (1 - 2 alpha) bootstrap interval of that mean
     high: float
@@ -256,14 +257,15 @@ def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: f
     finite = differences[np.isfinite(differences)]      # both runs finished (a diverged run is +-inf)
     low, high = bootstrap_interval(finite, confidence=1 - 2 * alpha) if len(finite) >= 2 else (-np.inf, np.inf)
     if test == "sign":
-        p_value = sign_test_p(wins, trials)
-        favours, opposes = p_value < alpha, sign_test_p(losses, trials) < alpha
+        p_value, opposite_p = sign_test_p(wins, trials), sign_test_p(losses, trials)
+        favours, opposes = p_value < alpha, opposite_p < alpha
     else:
-        p_value, favours, opposes = math.nan, low > 0, high < 0
+        p_value = opposite_p = math.nan
+        favours, opposes = low > 0, high < 0
     equivalent = margin is not None and _within(low, high, margin)
     verdict = "holds" if favours else "does not hold here" if (opposes or equivalent) else "inconclusive"
     mean = float(finite.mean()) if len(finite) else math.nan
-    return Comparison(verdict, wins, losses, trials, p_value, mean, low, high, len(finite))
+    return Comparison(verdict, wins, losses, trials, p_value, opposite_p, mean, low, high, len(finite))
 
 
 def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_is_better: bool = True,
@@ -285,9 +287,8 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
         evidence = (f"{a_name} better in {result.wins}/{result.trials} paired {pairs}, {b_name} in "
                     f"{result.losses}/{result.trials} (one-sided sign test p = {result.p_value:.3g}"
                     f"{' < ' if result.p_value < alpha else ' >= '}{alpha:g}")
-        opposite = sign_test_p(result.losses, result.trials)
-        if opposite < alpha:                             # the verdict rests on the test in b's favour
-            evidence += f"; in {b_name}'s favour p = {opposite:.3g} < {alpha:g}"
+        if result.opposite_p < alpha:                    # the verdict rests on the test in b's favour
+            evidence += f"; in {b_name}'s favour p = {result.opposite_p:.3g} < {alpha:g}"
         evidence += ")"
     else:
         evidence = f"{a_name} better in {result.wins}/{result.trials} paired {pairs}"

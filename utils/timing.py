@@ -50,10 +50,11 @@ def each(function, *iterables) -> tuple[list, np.ndarray]:
     """`function(*args)` for each `args` of `zip(*iterables)`, as `map` does, and the wall-clock
     seconds of each call: (results, seconds [N]).
 
-    The first call is made once more before the timed loop, untimed: tracing a `tf.function`
-    (or filling any cache) then does not count in the first item's time.
+    The first item is run one extra time, untimed, before every item is timed: tracing a
+    `tf.function` (or filling any cache) then does not count in the first item's time. The
+    iterables must have the same length (a ValueError otherwise, as `zip(strict=True)`).
     """
-    calls = list(zip(*iterables))
+    calls = list(zip(*iterables, strict=True))
     if calls:
         function(*calls[0])
     results, seconds = [], []

@@ -157,7 +157,7 @@ def rcnn_detect(model, images, proposals, *, crop_size: int = 24, score_threshol
     """R-CNN inference: warp every proposal of every image, run the network on each crop (one
     batch of crops per image, in a compiled `tf.function`), refine the boxes with the predicted
     deltas, then `select_detections` (per-class NMS). Timed per image by `timing.each`, which
-    runs the first image once untimed (tracing is not counted).
+    runs the first image one extra time, untimed, before timing every image (tracing is not counted).
     Returns the detections (one dict per image) and the median seconds per image of this
     stage (proposals not included; the median resists a busy machine's stalls)."""
     import tensorflow as tf
