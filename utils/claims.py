@@ -288,7 +288,7 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
                     f"{result.losses}/{result.trials} (one-sided sign test p = {result.p_value:.3g}"
                     f"{' < ' if result.p_value < alpha else ' >= '}{alpha:g}")
         if result.opposite_p < alpha:                    # the verdict rests on the test in b's favour
-            evidence += f"; in {b_name}'s favour p = {result.opposite_p:.3g} < {alpha:g}"
+            evidence += f"; reverse test, {b_name} better: p = {result.opposite_p:.3g} < {alpha:g}"
         evidence += ")"
     else:
         evidence = f"{a_name} better in {result.wins}/{result.trials} paired {pairs}"
