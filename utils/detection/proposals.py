@@ -37,6 +37,9 @@ def selective_search(image, *, scale: float = 2.0, mode: str = "fast", max_propo
     segmentation's minimum region size suits larger images), and boxes are mapped back.
     mode: "fast" or "quality" (OpenCV's two strategy sets).
     Returns [P, 4] float32 proposals in OpenCV's order (most promising first).
+    OpenCV randomises that order with C's `rand()`, which `cv2.setRNGSeed` does not seed: the
+    order depends on the searches run before in the process. A notebook repeats its results
+    because it makes the same calls in the same order (threads would not).
     """
     import cv2
 
