@@ -36,10 +36,11 @@ def selective_search(image, *, scale: float = 2.0, mode: str = "fast", max_propo
     image: [H, W, 3] float RGB in [0, 1]. It is upsampled by `scale` first (the
     segmentation's minimum region size suits larger images), and boxes are mapped back.
     mode: "fast" or "quality" (OpenCV's two strategy sets).
-    Returns [P, 4] float32 proposals in OpenCV's order (most promising first).
-    OpenCV randomises that order with C's `rand()`, which `cv2.setRNGSeed` does not seed: the
-    order depends on the searches run before in the process. A notebook repeats its results
-    because it makes the same calls in the same order (threads would not).
+    Returns [P, 4] float32 proposals in OpenCV's order: by a region's level in the merge
+    hierarchy times a random number from C's `rand()`, smallest first (OpenCV's comment: the
+    paper's order inverted). `cv2.setRNGSeed` does not seed `rand()`, so the order depends on the
+    searches run before in the process; a notebook repeats its results because it makes the
+    same calls in the same order (threads would not).
     """
     import cv2
 
