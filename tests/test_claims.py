@@ -136,6 +136,29 @@ def test_paired_inconclusive_and_equivalence(capsys):
     claims.paired("C13", "acc", a, b, a_name="A", b_name="B", margin=0.1, expect="inconclusive")
 
 
+def test_paired_claimed_gain_is_excluded_only_by_the_whole_interval(capsys):
+    rng = np.random.default_rng(0)
+    b = rng.uniform(0.6, 0.8, 10)
+    # a slightly worse than b, by seed noise larger than the difference: the sign test cannot
+    # decide, but the interval of a's gain lies below a claimed gain of 0.05
+    worse = b + rng.normal(-0.01, 0.04, 10)
+    assert claims.compare(worse, b).verdict == "inconclusive"
+    claims.paired("C13", "acc", worse, b, a_name="A", b_name="B", claimed_gain=0.05, expect="does not hold here")
+    assert "the claimed gain 0.05 lies above it" in capsys.readouterr().out
+    # an interval that reaches above the claimed gain excludes nothing
+    level = b + np.array([0.04, -0.03, 0.02, -0.02, 0.03, -0.01, 0.01, -0.04, 0.05, -0.02])
+    claims.paired("C13", "acc", level, b, a_name="A", b_name="B", claimed_gain=0.01, expect="inconclusive")
+    assert "the claimed gain 0.01 lies inside it" in capsys.readouterr().out
+    # a real advantage of the claimed size: the claim holds, and is not excluded
+    better = b + rng.normal(0.05, 0.01, 10)
+    claims.paired("C13", "acc", better, b, a_name="A", b_name="B", claimed_gain=0.05)
+    # smaller is better: the claimed reduction is excluded when a's reduction stays below it
+    claims.paired("C13", "loss", b + 0.001, b, a_name="A", b_name="B", larger_is_better=False,
+                  claimed_gain=0.05, expect="does not hold here")
+    with pytest.raises(ValueError, match="claimed_gain"):
+        claims.compare(worse, b, claimed_gain=-0.05)
+
+
 def test_paired_bad_arguments():
     with pytest.raises(ValueError, match="a, b"):
         claims.paired("C41", "x", [1, 2, 3], [1, 2], a_name="A", b_name="B")

@@ -30,9 +30,9 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from tools import nbrun  # noqa: E402
 
-BUDGET_SECONDS = 120          # per notebook, wall, on 2 idle cores
+BUDGET_SECONDS = 90           # per notebook, wall, on 2 idle cores
 BUDGET_MB = 2048              # per notebook, peak resident memory
-SUITE_BUDGET_SECONDS = 15 * 60  # the whole `make test`
+SUITE_BUDGET_SECONDS = 8 * 60   # the whole `make test`
 
 
 @dataclasses.dataclass(frozen=True)

@@ -229,7 +229,7 @@ class Comparison(NamedTuple):
 
 
 def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: float = 0.05,
-            margin: float | None = None) -> Comparison:
+            margin: float | None = None, claimed_gain: float | None = None) -> Comparison:
     """Judge paired runs (same seed, data and budget; only the one thing differs): does arm
     `a` beat arm `b` on a measure (larger is better unless `larger_is_better=False`)?
 
@@ -238,7 +238,10 @@ def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: f
         (`test="sign"`; ties count against a) or a bootstrap interval of the mean paired
         difference that excludes zero (`test="bootstrap"`);
       - "does not hold here": b beats a at the same standard, or (with `margin`) the
-        bootstrap interval of the difference lies inside [-margin, margin] (equivalence);
+        bootstrap interval of the difference lies inside [-margin, margin] (equivalence), or
+        (with `claimed_gain`, the size of a's advantage that the lecture reports, in the
+        measure's units) the whole interval of a's gain lies below that size: the claimed
+        effect is excluded, whatever the sign of the difference;
       - "inconclusive" otherwise.
     A diverged run counts as infinitely bad (pass inf, or -inf when larger is better): it
     enters the sign test; the interval is computed over the pairs where both runs finished.
@@ -250,6 +253,10 @@ def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: f
     alpha = validation.as_fraction("alpha", alpha, allow_zero=False)
     if margin is not None:
         margin = validation.as_float("margin", margin, minimum=0)
+    if claimed_gain is not None:
+        claimed_gain = validation.as_float("claimed_gain", claimed_gain)
+        if claimed_gain <= 0:
+            raise ValueError(f"claimed_gain: expected the positive size of a's claimed advantage, got {claimed_gain}")
     with np.errstate(invalid="ignore"):
         differences = (a - b) if larger_is_better else (b - a)
     trials = len(differences)
@@ -263,14 +270,15 @@ def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: f
         p_value = opposite_p = math.nan
         favours, opposes = low > 0, high < 0
     equivalent = margin is not None and _within(low, high, margin)
-    verdict = "holds" if favours else "does not hold here" if (opposes or equivalent) else "inconclusive"
+    excluded = claimed_gain is not None and high < claimed_gain
+    verdict = "holds" if favours else "does not hold here" if (opposes or equivalent or excluded) else "inconclusive"
     mean = float(finite.mean()) if len(finite) else math.nan
     return Comparison(verdict, wins, losses, trials, p_value, opposite_p, mean, low, high, len(finite))
 
 
 def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_is_better: bool = True,
            test: str = "sign", alpha: float = 0.05, margin: float | None = None,
-           expect: str = "holds", pairs: str = "seeds") -> None:
+           claimed_gain: float | None = None, expect: str = "holds", pairs: str = "seeds") -> None:
     """The lecture says arm `a` beats arm `b` on the measure `name`: judge the paired runs
     with `compare` (the same arguments) and print the verdict with its evidence. `pairs` names
     what the pairs are ("seeds"; "test images" when each pair is one image measured by both).
@@ -282,7 +290,8 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
     expect = validation.as_choice("expect", expect, VERDICTS)
     if not isinstance(pairs, str) or not pairs:
         raise TypeError("pairs: expected a non-empty string, e.g. 'seeds'")
-    result = compare(a, b, larger_is_better=larger_is_better, test=test, alpha=alpha, margin=margin)
+    result = compare(a, b, larger_is_better=larger_is_better, test=test, alpha=alpha, margin=margin,
+                     claimed_gain=claimed_gain)
     if test == "sign":
         evidence = (f"{a_name} better in {result.wins}/{result.trials} paired {pairs}, {b_name} in "
                     f"{result.losses}/{result.trials} (one-sided sign test p = {result.p_value:.3g}"
@@ -299,6 +308,9 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
         detail += f" (over the {result.finished} pairs in which both runs finished)"
     if margin is not None:
         detail += f", equivalence margin +/-{_format(margin)}"
+    if claimed_gain is not None:
+        side = "above" if result.high < claimed_gain else "inside"
+        detail += f"; the claimed {gain} {_format(claimed_gain)} lies {side} it"
     _report(claim_id, result.verdict, expect, result.trials, f"{name}: {evidence}; {detail}")
 
 
