@@ -144,17 +144,24 @@ def test_paired_claimed_gain_is_excluded_only_by_the_whole_interval(capsys):
     worse = b + rng.normal(-0.01, 0.04, 10)
     assert claims.compare(worse, b).verdict == "inconclusive"
     claims.paired("C13", "acc", worse, b, a_name="A", b_name="B", claimed_gain=0.05, expect="does not hold here")
-    assert "the claimed gain 0.05 lies above it" in capsys.readouterr().out
-    # an interval that reaches above the claimed gain excludes nothing
-    level = b + np.array([0.04, -0.03, 0.02, -0.02, 0.03, -0.01, 0.01, -0.04, 0.05, -0.02])
+    assert "the claimed gain 0.05 lies above the whole interval: excluded" in capsys.readouterr().out
+    # a noisy advantage of the claimed size, too noisy for the sign test: nothing is excluded
+    level = b + 0.01 + np.array([0.04, -0.03, 0.02, -0.02, 0.03, -0.01, 0.01, -0.04, 0.05, -0.02])
+    assert claims.compare(level, b).verdict == "inconclusive"
     claims.paired("C13", "acc", level, b, a_name="A", b_name="B", claimed_gain=0.01, expect="inconclusive")
-    assert "the claimed gain 0.01 lies inside it" in capsys.readouterr().out
-    # a real advantage of the claimed size: the claim holds, and is not excluded
-    better = b + rng.normal(0.05, 0.01, 10)
-    claims.paired("C13", "acc", better, b, a_name="A", b_name="B", claimed_gain=0.05)
-    # smaller is better: the claimed reduction is excluded when a's reduction stays below it
-    claims.paired("C13", "loss", b + 0.001, b, a_name="A", b_name="B", larger_is_better=False,
+    assert "the claimed gain 0.01 lies inside the interval" in capsys.readouterr().out
+    # a larger advantage than claimed: holds, and the claimed size lies below the interval
+    claims.paired("C13", "acc", b + 0.1 + rng.normal(0, 0.01, 10), b, a_name="A", b_name="B", claimed_gain=0.05)
+    assert "the claimed gain 0.05 lies below the interval" in capsys.readouterr().out
+    # smaller is better: the claimed reduction (b - a) is excluded when a's reduction stays below it
+    slightly_lower = b - 0.005 + rng.normal(0, 0.02, 10)
+    assert claims.compare(slightly_lower, b, larger_is_better=False).verdict == "inconclusive"
+    claims.paired("C13", "loss", slightly_lower, b, a_name="A", b_name="B", larger_is_better=False,
                   claimed_gain=0.05, expect="does not hold here")
+    assert "the claimed reduction 0.05 lies above the whole interval" in capsys.readouterr().out
+    # a pair where b diverged counts for a outside the interval: then nothing is excluded
+    diverged = np.append(worse[:9], 0.7)
+    assert claims.compare(diverged, np.append(b[:9], -np.inf), claimed_gain=0.05).verdict == "inconclusive"
     with pytest.raises(ValueError, match="claimed_gain"):
         claims.compare(worse, b, claimed_gain=-0.05)
 

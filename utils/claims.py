@@ -240,8 +240,11 @@ def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: f
       - "does not hold here": b beats a at the same standard, or (with `margin`) the
         bootstrap interval of the difference lies inside [-margin, margin] (equivalence), or
         (with `claimed_gain`, the size of a's advantage that the lecture reports, in the
-        measure's units) the whole interval of a's gain lies below that size: the claimed
-        effect is excluded, whatever the sign of the difference;
+        measure's units: a's gain a - b, or its reduction b - a when larger_is_better=False)
+        the whole interval of that gain lies below the claimed size: one-sided equivalence
+        with the lecture's own effect as the margin. "holds" takes precedence: a that beats b
+        by less than claimed still beats it. The exclusion needs every pair in the interval
+        (a pair where b diverged would count for a outside it);
       - "inconclusive" otherwise.
     A diverged run counts as infinitely bad (pass inf, or -inf when larger is better): it
     enters the sign test; the interval is computed over the pairs where both runs finished.
@@ -270,7 +273,7 @@ def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: f
         p_value = opposite_p = math.nan
         favours, opposes = low > 0, high < 0
     equivalent = margin is not None and _within(low, high, margin)
-    excluded = claimed_gain is not None and high < claimed_gain
+    excluded = claimed_gain is not None and high < claimed_gain and not np.any(differences == np.inf)
     verdict = "holds" if favours else "does not hold here" if (opposes or equivalent or excluded) else "inconclusive"
     mean = float(finite.mean()) if len(finite) else math.nan
     return Comparison(verdict, wins, losses, trials, p_value, opposite_p, mean, low, high, len(finite))
@@ -309,8 +312,9 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
     if margin is not None:
         detail += f", equivalence margin +/-{_format(margin)}"
     if claimed_gain is not None:
-        side = "above" if result.high < claimed_gain else "inside"
-        detail += f"; the claimed {gain} {_format(claimed_gain)} lies {side} it"
+        side = ("above the whole interval: excluded" if result.high < claimed_gain
+                else "below the interval" if result.low > claimed_gain else "inside the interval")
+        detail += f"; the claimed {gain} {_format(claimed_gain)} lies {side}"
     _report(claim_id, result.verdict, expect, result.trials, f"{name}: {evidence}; {detail}")
 
 
