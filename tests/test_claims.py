@@ -161,7 +161,11 @@ def test_paired_claimed_gain_is_excluded_only_by_the_whole_interval(capsys):
     assert "the claimed reduction 0.05 lies above the whole interval" in capsys.readouterr().out
     # a pair where b diverged counts for a outside the interval: then nothing is excluded
     diverged = np.append(worse[:9], 0.7)
-    assert claims.compare(diverged, np.append(b[:9], -np.inf), claimed_gain=0.05).verdict == "inconclusive"
+    skipped = claims.compare(diverged, np.append(b[:9], -np.inf), claimed_gain=0.05)
+    assert skipped.verdict == "inconclusive" and not skipped.excluded and skipped.high < 0.05
+    # "holds" takes precedence: a consistent advantage smaller than claimed still holds
+    small = claims.compare(b + 0.01 + rng.normal(0, 0.002, 10), b, claimed_gain=0.05)
+    assert small.verdict == "holds" and small.excluded
     with pytest.raises(ValueError, match="claimed_gain"):
         claims.compare(worse, b, claimed_gain=-0.05)
 
