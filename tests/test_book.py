@@ -181,7 +181,7 @@ def test_claim_measurements():
 
 def test_a_disagreeing_claim_is_not_reported_as_holding():
     notebook = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("# claim C08\nclaims.less('C08', 'speed-up', 0.6, 6, against_lecture=True)")
+    cell = nbformat.v4.new_code_cell("# claim C08\nclaims.paired('C08', 'speed-up', relu, tanh, a_name='ReLU', b_name='tanh')")
     cell.execution_count = 1
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Claim C08 does not hold here: speed-up 0.6 < 6\n")]
     notebook.cells = [cell]

@@ -33,14 +33,17 @@ def test_update_weight_ratio_rejects(solution):
     def with_tensorflow(before, after):
         return float(tf.norm(after - before) / tf.norm(before))
 
-    def with_the_course(before, after):
-        return monitor.update_weight_ratio(before, after)
+    def with_the_course(before, after):   # any call into the course's utils is refused
+        callback = monitor.UpdateRatio()
+        return callback.every * float(np.linalg.norm(after - before) / np.linalg.norm(before))
 
     assert_mistake_named(LAB, "update_weight_ratio", norm_of_change, r"change of the norm")
     assert_mistake_named(LAB, "update_weight_ratio", relative_to_after, r"norm of the weights after")
     assert_rejected(LAB, "update_weight_ratio", in_own_dtype, r"wrong for weights \[7\] of dtype float16")
     assert_shortcut_rejected(LAB, "update_weight_ratio", with_tensorflow)
     assert_shortcut_rejected(LAB, "update_weight_ratio", with_the_course)
+    # and the answer itself is not there to import: the lab's function is written in the lab only
+    assert not hasattr(monitor, "update_weight_ratio")
 
 
 def _callback(on_begin, on_end, kernels=None):

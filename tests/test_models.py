@@ -135,7 +135,7 @@ def test_vgg19_equals_keras_applications():
 
 
 def test_vgg_small():
-    model = models.vgg_small(widths=(8, 16), convs_per_block=3, dense_units=32, batch_norm=True)
+    model = models.vgg_small(widths=(8, 16), convs_per_block=3, dense_units=32)
     assert model.output.shape[1:] == (9,)
     assert len([layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]) == 6
     assert tuple(model.get_layer("block2_pool").output.shape[1:]) == (8, 8, 16)

@@ -38,13 +38,3 @@ def test_set_seed_turns_on_op_determinism():
 def test_set_seed_rejects_bad_seeds(seed, error):
     with pytest.raises(error, match="seed"):
         utils.set_seed(seed)
-
-
-@pytest.mark.parametrize("value", ["no", 0, 1, None, np.array([True])])
-def test_set_seed_deterministic_must_be_a_bool(value):
-    with pytest.raises(TypeError, match="deterministic"):
-        utils.set_seed(0, deterministic=value)
-
-
-def test_set_seed_accepts_numpy_bool():
-    utils.set_seed(0, deterministic=np.bool_(True))

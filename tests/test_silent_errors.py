@@ -46,7 +46,6 @@ def _bool_options():
     from utils import detection, plots
 
     return [
-        (lambda v: utils.set_seed(0, deterministic=v), "deterministic"),
         (lambda v: plots.training_curves({"loss": [1.0, 0.5]}, log_scale=v), "log_scale"),
         (lambda v: plots.confusion_matrix([0, 1], [0, 1], normalize=v), "normalize"),
         (lambda v: detection.default_boxes(64, [2], [0.2], extra_box=v), "extra_box"),

@@ -8,10 +8,8 @@ failure it raises `ClaimFailed` (an `AssertionError`):
 
     ClaimFailed: Claim C06 failed: gradient ratio 0.8 >= 0.1
 
-When our measurement contradicts the lecture, the notebook says so and asserts what it did
-measure, with `against_lecture=True`; the line then reads
-`Claim C08 does not hold here: mean speed-up of ReLU over tanh 0.6 < 6`, so that neither a
-reader nor the book's claims page mistakes an honest disagreement for a confirmation.
+A verdict against the lecture ("does not hold here") is a finding at the same standard as
+one for it, so only the paired comparisons (`paired`, `equivalent`) can give it.
 """
 
 from __future__ import annotations
@@ -64,17 +62,14 @@ def _check_claim_id(claim_id) -> None:
         raise ValueError(f"claim_id: expected an id like 'C06', got {claim_id!r}")
 
 
-def _finish(claim_id: str, holds: bool, success: str, failure: str, against_lecture: bool = False) -> None:
+def _finish(claim_id: str, holds: bool, success: str, failure: str) -> None:
     _check_claim_id(claim_id)
-    if not isinstance(against_lecture, bool):
-        raise TypeError(f"against_lecture: expected a bool, got {type(against_lecture).__name__}")
     if not holds:
         raise ClaimFailed(f"Claim {claim_id} failed: {failure}")
-    verdict = "does not hold here" if against_lecture else "holds"
-    print(f"Claim {claim_id} {verdict}: {success}")
+    print(f"Claim {claim_id} holds: {success}")
 
 
-def check(claim_id: str, holds: bool, measured: str, *, against_lecture: bool = False) -> None:
+def check(claim_id: str, holds: bool, measured: str) -> None:
     """The general form: `holds` is the verdict, `measured` says what was measured.
 
     check("C23", identical, f"{identical_units}/{units} hidden units identical after training")
@@ -85,41 +80,41 @@ def check(claim_id: str, holds: bool, measured: str, *, against_lecture: bool = 
         raise TypeError(f"holds: expected a bool, got {type(holds).__name__}")
     if not isinstance(measured, str) or not measured:
         raise TypeError("measured: expected a non-empty string describing the measurement")
-    _finish(claim_id, holds, measured, measured, against_lecture=against_lecture)
+    _finish(claim_id, holds, measured, measured)
 
 
-def less(claim_id: str, name: str, value, bound, *, against_lecture: bool = False) -> None:
+def less(claim_id: str, name: str, value, bound) -> None:
     """Claim that `value < bound`."""
     value, bound = _number("value", value), _number("bound", bound, finite=True)
     _finish(claim_id, value < bound, f"{name} {_format(value)} < {_format(bound)}",
-            f"{name} {_format(value)} >= {_format(bound)}", against_lecture=against_lecture)
+            f"{name} {_format(value)} >= {_format(bound)}")
 
 
-def greater(claim_id: str, name: str, value, bound, *, against_lecture: bool = False) -> None:
+def greater(claim_id: str, name: str, value, bound) -> None:
     """Claim that `value > bound`."""
     value, bound = _number("value", value), _number("bound", bound, finite=True)
     _finish(claim_id, value > bound, f"{name} {_format(value)} > {_format(bound)}",
-            f"{name} {_format(value)} <= {_format(bound)}", against_lecture=against_lecture)
+            f"{name} {_format(value)} <= {_format(bound)}")
 
 
-def at_least(claim_id: str, name: str, value, bound, *, against_lecture: bool = False) -> None:
+def at_least(claim_id: str, name: str, value, bound) -> None:
     """Claim that `value >= bound`."""
     value, bound = _number("value", value), _number("bound", bound, finite=True)
     _finish(claim_id, value >= bound, f"{name} {_format(value)} >= {_format(bound)}",
-            f"{name} {_format(value)} < {_format(bound)}", against_lecture=against_lecture)
+            f"{name} {_format(value)} < {_format(bound)}")
 
 
-def between(claim_id: str, name: str, value, low, high, *, against_lecture: bool = False) -> None:
+def between(claim_id: str, name: str, value, low, high) -> None:
     """Claim that `low <= value <= high`."""
     value, low, high = _number("value", value), _number("low", low, finite=True), _number("high", high, finite=True)
     if low > high:
         raise ValueError(f"low, high: expected low <= high, got {low} > {high}")
     _finish(claim_id, low <= value <= high,
             f"{name} {_format(value)} in [{_format(low)}, {_format(high)}]",
-            f"{name} {_format(value)} outside [{_format(low)}, {_format(high)}]", against_lecture=against_lecture)
+            f"{name} {_format(value)} outside [{_format(low)}, {_format(high)}]")
 
 
-def close(claim_id: str, name: str, value, target, *, against_lecture: bool = False, rtol: float = 0.0, atol: float = 0.0) -> None:
+def close(claim_id: str, name: str, value, target, *, rtol: float = 0.0, atol: float = 0.0) -> None:
     """Claim that |value - target| <= atol + rtol * |target|."""
     value, target = _number("value", value), _number("target", target, finite=True)
     rtol = validation.as_float("rtol", rtol, minimum=0)
@@ -130,32 +125,13 @@ def close(claim_id: str, name: str, value, target, *, against_lecture: bool = Fa
     error = abs(value - target)
     _finish(claim_id, error <= tolerance,
             f"{name} {_format(value)} within {_format(tolerance)} of {_format(target)}",
-            f"{name} {_format(value)} differs from {_format(target)} by {_format(error)} > {_format(tolerance)}", against_lecture=against_lecture)
+            f"{name} {_format(value)} differs from {_format(target)} by {_format(error)} > {_format(tolerance)}")
 
 
-def equal(claim_id: str, name: str, value, expected, *, against_lecture: bool = False) -> None:
+def equal(claim_id: str, name: str, value, expected) -> None:
     """Claim exact equality (counts, shapes, parameter numbers)."""
     _finish(claim_id, value == expected, f"{name} {_format(value)} == {_format(expected)}",
-            f"{name} {_format(value)} != {_format(expected)}", against_lecture=against_lecture)
-
-
-def fraction(claim_id: str, name: str, successes: int, trials: int, *, against_lecture: bool = False, at_least_fraction: float = 0.5,
-             strict: bool = True) -> None:
-    """Claim for stochastic effects: the effect held in more than (or at least) a fraction of seeds.
-
-    fraction("C15", "seeds where augmentation raised val accuracy", 4, 5)
-    prints `... 4/5 > 0.5 of trials`.
-    """
-    successes = validation.as_int("successes", successes, minimum=0)
-    trials = validation.as_int("trials", trials, minimum=1)
-    if successes > trials:
-        raise ValueError(f"successes: expected <= trials={trials}, got {successes}")
-    share = validation.as_fraction("at_least_fraction", at_least_fraction, allow_one=True)
-    observed = successes / trials
-    holds = observed > share if strict else observed >= share
-    relation = ">" if strict else ">="
-    _finish(claim_id, holds, f"{name} {successes}/{trials} {relation} {_format(share)} of trials",
-            f"{name} {successes}/{trials} not {relation} {_format(share)} of trials", against_lecture=against_lecture)
+            f"{name} {_format(value)} != {_format(expected)}")
 
 
 # --- Comparisons over paired seeds (the standard of evidence of ../shared/CLAIMS.md) ---------

@@ -20,20 +20,6 @@ import numpy as np
 from utils import validation
 
 
-def update_weight_ratio(before, after) -> float:
-    """||after - before|| / ||before|| (Frobenius norms) of one weight array, any shape.
-
-    Computed in float64, as the callback does: the squares of float16 weights (or of huge
-    float32 ones) would overflow or underflow in their own dtype.
-    """
-    before = validation.as_array("before", before, dtype_kind="f", min_size=1).astype(np.float64)
-    after = validation.as_array("after", after, dtype_kind="f", shape=before.shape).astype(np.float64)
-    norm = float(np.linalg.norm(before))
-    if norm == 0:
-        raise ValueError("before: the weights are all zero, so the ratio is undefined")
-    return float(np.linalg.norm(after - before) / norm)
-
-
 class UpdateRatio(keras.callbacks.Callback):
     """Records ||W_after - W_before|| / ||W_before|| for every layer's kernel, per step.
 

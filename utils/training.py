@@ -33,22 +33,16 @@ def history_table(history, *, decimals: int = 4, every: int = 1):
     return table.iloc[keep].round(decimals)
 
 
-def steps_to_target(values, target: float, *, mode: str = "below", smooth: int = 1):
+def steps_to_target(values, target: float, *, mode: str = "below"):
     """Index (1-based count of steps or epochs) at which `values` first reaches `target`.
 
     values: a sequence of measurements, one per step (or epoch).
     mode: "below" (a loss or error reaching target from above) or "above" (an accuracy).
-    smooth: average over a trailing window of this many values first (noisy per-batch losses).
     Returns the count, or None if the target is never reached.
     """
     values = validation.as_array("values", values, ndim=1, dtype_kind="fiu").astype(float)
     target = validation.as_float("target", target)
     validation.as_choice("mode", mode, ("below", "above"))
-    smooth = validation.as_int("smooth", smooth, minimum=1)
-    if smooth > 1 and len(values) >= smooth:
-        cumulative = np.cumsum(np.insert(values, 0, 0.0))
-        averaged = (cumulative[smooth:] - cumulative[:-smooth]) / smooth
-        values = np.concatenate([np.full(smooth - 1, np.nan), averaged])
     with np.errstate(invalid="ignore"):
         hits = values <= target if mode == "below" else values >= target
     indices = np.flatnonzero(hits)

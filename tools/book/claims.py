@@ -14,7 +14,7 @@ CLAIM_IDS = tuple(f"C{number:02d}" for number in range(1, 47))
 CLAIM_TAG = re.compile(r"#\s*claim (C\d\d)\b")
 
 # What utils.claims prints, in the order a cell's verdict is looked up. "disagrees" is an honest
-# disagreement with the lecture (against_lecture=True); "inconclusive" a paired comparison that
+# disagreement with the lecture (a paired comparison's finding); "inconclusive" a paired comparison that
 # neither confirms nor refutes it at the standard of evidence; "computed" a closed-form fact.
 VERDICTS = (
     ("holds", re.compile(r"^Claim (C\d\d) holds: (.+)$", re.M)),

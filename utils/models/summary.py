@@ -23,16 +23,6 @@ def _output_shape(layer):
     return tuple(output.shape)
 
 
-def _input_shape(layer):
-    try:
-        inputs = layer.input
-    except (AttributeError, ValueError):
-        return None
-    if isinstance(inputs, (list, tuple)):
-        return None
-    return tuple(inputs.shape)
-
-
 def layer_macs(layer) -> int:
     """Multiply-accumulates of one layer for one image (batch size 1).
 

@@ -54,7 +54,7 @@ def vgg19(*, input_shape=(224, 224, 3), classes: int = 1000, include_top: bool =
 
 
 def vgg_small(*, input_shape=(32, 32, 3), classes: int = 9, widths=(32, 64, 128), convs_per_block: int = 2,
-              dense_units: int = 256, dropout: float = 0.5, batch_norm: bool = False):
+              dense_units: int = 256, dropout: float = 0.5):
     """A VGG-style network for 32x32 images: `len(widths)` blocks of `convs_per_block` 3x3
     convolutions (padding same, ReLU) and a 2x2 max pooling, then Flatten, Dense(dense_units),
     Dropout and Dense(classes, softmax). Names as in `vgg16`.
@@ -67,13 +67,7 @@ def vgg_small(*, input_shape=(32, 32, 3), classes: int = 9, widths=(32, 64, 128)
     x = inputs
     for block, width in enumerate(widths, start=1):
         for index in range(1, convs_per_block + 1):
-            name = f"block{block}_conv{index}"
-            if batch_norm:
-                x = keras.layers.Conv2D(width, 3, padding="same", use_bias=False, name=name)(x)
-                x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
-                x = keras.layers.ReLU(name=f"{name}_relu")(x)
-            else:
-                x = keras.layers.Conv2D(width, 3, padding="same", activation="relu", name=name)(x)
+            x = keras.layers.Conv2D(width, 3, padding="same", activation="relu", name=f"block{block}_conv{index}")(x)
         x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(dense_units, activation="relu", name="fc1")(x)
