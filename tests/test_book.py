@@ -183,10 +183,10 @@ def test_a_disagreeing_claim_is_not_reported_as_holding():
     notebook = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("# claim C08\nclaims.paired('C08', 'speed-up', relu, tanh, a_name='ReLU', b_name='tanh')")
     cell.execution_count = 1
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Claim C08 does not hold here: speed-up 0.6 < 6\n")]
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Claim C08 does not hold here: speed-up: ReLU better in 0/5 paired seeds, tanh in 5/5\n")]
     notebook.cells = [cell]
     (measurement,) = claims.claim_measurements(notebook, "02_activations.ipynb", "x.html")
-    assert (measurement.status, measurement.value) == ("disagrees", "speed-up 0.6 < 6")
+    assert (measurement.status, measurement.value) == ("disagrees", "speed-up: ReLU better in 0/5 paired seeds, tanh in 5/5")
     summary = claims.summary(claims.load_claims()[7:8], {"C08": [measurement]})
     assert summary == {"num_measured": 1, "num_holding": 0, "num_disagreeing": 1}
 

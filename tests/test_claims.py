@@ -227,3 +227,13 @@ def test_paired_counts_a_diverged_run_as_the_worst(capsys):
     claims.paired("C46", "loss", losses_a, losses_b, a_name="A", b_name="B", larger_is_better=False)
     out = capsys.readouterr().out
     assert "A better in 6/6 paired seeds" in out and "over the 5 pairs in which both runs finished" in out
+
+
+def test_bootstrap_line_gives_both_counts(capsys):
+    # a reader can see what the sign test would say, though the interval decides
+    a = np.array([0.9, 0.8, 0.85, 0.7, 0.6, 0.75, 0.8, 0.9, 0.7, 0.4])
+    b = np.array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+    claims.paired("C30", "accuracy", a, b, a_name="A", b_name="B", test="bootstrap")
+    out = capsys.readouterr().out
+    assert out.startswith("Claim C30 holds: accuracy: A better in 9/10 paired seeds, B in 1/10; mean gain")
+    assert "sign test" not in out

@@ -27,7 +27,6 @@ def test_steps_to_target():
     assert training.steps_to_target([3, 2, 1, 0.5], 1.0) == 3
     assert training.steps_to_target([0.1, 0.5, 0.9], 0.8, mode="above") == 3
     assert training.steps_to_target([3, 2, 2], 1.0) is None
-    # smoothing: a single dip below target does not count
     with pytest.raises(ValueError, match="mode"):
         training.steps_to_target([1.0], 0.5, mode="up")
     with pytest.raises(ValueError, match="values"):

@@ -280,8 +280,9 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
         if result.opposite_p < alpha:                    # the verdict rests on the test in b's favour
             evidence += f"; reverse test, {b_name} better: p = {result.opposite_p:.3g} < {alpha:g}"
         evidence += ")"
-    else:
-        evidence = f"{a_name} better in {result.wins}/{result.trials} paired {pairs}"
+    else:   # the counts, so that a reader can also see what the sign test would say
+        evidence = (f"{a_name} better in {result.wins}/{result.trials} paired {pairs}, {b_name} in "
+                    f"{result.losses}/{result.trials}")
     gain = "gain" if larger_is_better else "reduction"
     detail = (f"mean {gain} of {a_name} over {b_name} {_format(result.mean)}, {1 - 2 * alpha:.0%} bootstrap "
               f"interval [{_format(result.low)}, {_format(result.high)}]")
