@@ -1,4 +1,6 @@
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -28,10 +30,14 @@ def test_set_seed_makes_every_generator_repeat():
 
 
 def test_set_seed_turns_on_op_determinism():
-    from tensorflow.python.framework import config  # no public getter exists
-
-    utils.set_seed(0)
-    assert config.is_op_determinism_enabled()
+    # in a fresh process: once any test has called set_seed, determinism stays on in this one
+    code = ("from tensorflow.python.framework import config\n"   # no public getter exists
+            "import utils\n"
+            "before = config.is_op_determinism_enabled()\n"
+            "utils.set_seed(0)\n"
+            "print(before, config.is_op_determinism_enabled())\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "True"]
 
 
 @pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.0, TypeError), ("0", TypeError)])
