@@ -273,16 +273,14 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
         raise TypeError("pairs: expected a non-empty string, e.g. 'seeds'")
     result = compare(a, b, larger_is_better=larger_is_better, test=test, alpha=alpha, margin=margin,
                      claimed_gain=claimed_gain)
+    # the counts under either test, so that a reader can also see what the sign test would say
+    evidence = f"{a_name} better in {result.wins}/{result.trials} paired {pairs}, {b_name} in {result.losses}/{result.trials}"
     if test == "sign":
-        evidence = (f"{a_name} better in {result.wins}/{result.trials} paired {pairs}, {b_name} in "
-                    f"{result.losses}/{result.trials} (one-sided sign test p = {result.p_value:.3g}"
-                    f"{' < ' if result.p_value < alpha else ' >= '}{alpha:g}")
+        evidence += (f" (one-sided sign test p = {result.p_value:.3g}"
+                     f"{' < ' if result.p_value < alpha else ' >= '}{alpha:g}")
         if result.opposite_p < alpha:                    # the verdict rests on the test in b's favour
             evidence += f"; reverse test, {b_name} better: p = {result.opposite_p:.3g} < {alpha:g}"
         evidence += ")"
-    else:   # the counts, so that a reader can also see what the sign test would say
-        evidence = (f"{a_name} better in {result.wins}/{result.trials} paired {pairs}, {b_name} in "
-                    f"{result.losses}/{result.trials}")
     gain = "gain" if larger_is_better else "reduction"
     detail = (f"mean {gain} of {a_name} over {b_name} {_format(result.mean)}, {1 - 2 * alpha:.0%} bootstrap "
               f"interval [{_format(result.low)}, {_format(result.high)}]")
