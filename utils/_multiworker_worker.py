@@ -76,12 +76,9 @@ def main(argv=None) -> int:
     parser.add_argument("--global-batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=0.1)
     parser.add_argument("--probe-keras", action="store_true")
-    parser.add_argument("--fail", action="store_true", help="raise at once (tests the launcher)")
     parser.add_argument("--hold", type=float, default=0.0, help="wait this many seconds first (tests)")
     args = parser.parse_args(argv)
     _exit_with_parent()
-    if args.fail:
-        raise RuntimeError("asked to fail")
     time.sleep(args.hold)
 
     import utils  # noqa: F401 (pins the Keras backend)

@@ -12,7 +12,6 @@ import math
 import numpy as np
 
 
-
 def _output_shape(layer):
     try:
         output = layer.output
@@ -33,25 +32,20 @@ def layer_macs(layer) -> int:
     """
     import keras
 
+    from utils.models.layers import GroupedConv2D
+
     out_shape = _output_shape(layer)
     if out_shape is None or not layer.weights:
         return 0
     # An axis of unknown length (None: the number of regions of a detector head) counts once.
     positions = math.prod(int(d) for d in out_shape[1:-1] if d is not None) if len(out_shape) > 2 else 1
-    if isinstance(layer, keras.layers.DepthwiseConv2D):
-        kernel = layer.kernel.shape  # [k_h, k_w, C_in, multiplier]
-        return int(positions * math.prod(kernel))
-    from utils.models.layers import GroupedConv2D
-
     if isinstance(layer, GroupedConv2D):
         return int(positions * sum(math.prod(conv.kernel.shape) for conv in layer.convolutions))
-    if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv1D, keras.layers.Conv3D)):
-        kernel = layer.kernel.shape  # [k..., C_in / groups, C_out]
-        return int(positions * math.prod(kernel))
-    if isinstance(layer, keras.layers.Dense):
-        kernel = layer.kernel.shape  # [units_in, units_out]
-        return int(positions * kernel[0] * kernel[1])
-    return 0
+    # Kernels [k..., C_in / groups, C_out], [k_h, k_w, C_in, multiplier] and [units_in, units_out]:
+    # each output position uses every weight of the kernel once.
+    kinds = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, keras.layers.DepthwiseConv2D,
+             keras.layers.Dense)
+    return int(positions * math.prod(layer.kernel.shape)) if isinstance(layer, kinds) else 0
 
 
 def _layers(model):

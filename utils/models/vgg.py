@@ -16,22 +16,24 @@ CONFIGURATIONS = {"A": (1, 1, 2, 2, 2), "B": (2, 2, 2, 2, 2), "D": (2, 2, 3, 3, 
 WIDTHS = (64, 128, 256, 512, 512)
 
 
-def _vgg(convs_per_block, *, input_shape, classes, include_top, name):
+def _vgg(blocks, *, input_shape, classes, dense_units, dropout, include_top=True, name):
+    """blocks: (number of 3x3 convolutions, width) per block, each block ending in 2x2 max pooling;
+    then Flatten, one Dense(units) (+ Dropout) per entry of dense_units, Dense(classes, softmax)."""
     import keras
 
     inputs = keras.Input(input_shape, name="image")
     x = inputs
-    for block, (num_convs, width) in enumerate(zip(convs_per_block, WIDTHS), start=1):
+    for block, (num_convs, width) in enumerate(blocks, start=1):
         for index in range(1, num_convs + 1):
             x = keras.layers.Conv2D(width, 3, padding="same", activation="relu",
                                     name=f"block{block}_conv{index}")(x)
         x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
     if include_top:
         x = keras.layers.Flatten(name="flatten")(x)
-        x = keras.layers.Dense(4096, activation="relu", name="fc1")(x)
-        x = keras.layers.Dropout(0.5, name="fc1_dropout")(x)
-        x = keras.layers.Dense(4096, activation="relu", name="fc2")(x)
-        x = keras.layers.Dropout(0.5, name="fc2_dropout")(x)
+        for index, units in enumerate(dense_units, start=1):
+            x = keras.layers.Dense(units, activation="relu", name=f"fc{index}")(x)
+            if dropout:
+                x = keras.layers.Dropout(dropout, name=f"fc{index}_dropout")(x)
         x = keras.layers.Dense(classes, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, x, name=name)
 
@@ -43,14 +45,14 @@ def vgg16(*, input_shape=(224, 224, 3), classes: int = 1000, include_top: bool =
     [N, classes] softmax. With the defaults: 138,357,544 parameters, like
     `keras.applications.VGG16(weights=None)`; dropout 0.5 after fc1 and fc2 as in the paper.
     """
-    return _vgg(CONFIGURATIONS["D"], input_shape=input_shape, classes=classes,
-                include_top=include_top, name="vgg16")
+    return _vgg(zip(CONFIGURATIONS["D"], WIDTHS), input_shape=input_shape, classes=classes,
+                dense_units=(4096, 4096), dropout=0.5, include_top=include_top, name="vgg16")
 
 
 def vgg19(*, input_shape=(224, 224, 3), classes: int = 1000, include_top: bool = True):
     """VGG-19 (configuration E): 16 convolutions + 3 dense layers; 143,667,240 parameters."""
-    return _vgg(CONFIGURATIONS["E"], input_shape=input_shape, classes=classes,
-                include_top=include_top, name="vgg19")
+    return _vgg(zip(CONFIGURATIONS["E"], WIDTHS), input_shape=input_shape, classes=classes,
+                dense_units=(4096, 4096), dropout=0.5, include_top=include_top, name="vgg19")
 
 
 def vgg_small(*, input_shape=(32, 32, 3), classes: int = 9, widths=(32, 64, 128), convs_per_block: int = 2,
@@ -61,17 +63,5 @@ def vgg_small(*, input_shape=(32, 32, 3), classes: int = 9, widths=(32, 64, 128)
 
     input_shape (H, W, C): H, W divisible by 2 ** len(widths). [N, H, W, C] -> [N, classes].
     """
-    import keras
-
-    inputs = keras.Input(input_shape, name="image")
-    x = inputs
-    for block, width in enumerate(widths, start=1):
-        for index in range(1, convs_per_block + 1):
-            x = keras.layers.Conv2D(width, 3, padding="same", activation="relu", name=f"block{block}_conv{index}")(x)
-        x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(dense_units, activation="relu", name="fc1")(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="fc1_dropout")(x)
-    outputs = keras.layers.Dense(classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs, name="vgg_small")
+    return _vgg([(convs_per_block, width) for width in widths], input_shape=input_shape, classes=classes,
+                dense_units=(dense_units,), dropout=dropout, name="vgg_small")
