@@ -7,17 +7,17 @@ Import it in a notebook's Setup cell before TensorFlow:
     utils.set_seed(0)
 
 Modules (one job each): `data` (offline datasets), `plots`, `training` (history tables,
-steps-to-target), `timing` (wall and CPU seconds), `claims` (asserting the lecture's claims), `seed`, `validation`
-(argument checks). Topic modules (`conv`, `norm`, `models`, `detection`, ...) arrive with
-the notebooks that teach them.
+steps-to-target), `timing` (wall and CPU seconds), `claims` (asserting the lecture's claims),
+`seed`, `validation` (argument checks), `labcheck` (the labs' checks). Topic modules (`conv`,
+`norm`, `models`, `detection`, ...) arrive with the notebooks that teach them.
 """
 
 import os
 import sys
 
-# Keras 3 runs on TensorFlow in this course; set before Keras is first imported.
+# Keras 3 runs on TensorFlow in this course (set before Keras is first imported); quieten
+# TensorFlow's Python-side log (its C++ log is handled by the kernel config).
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# Quieten TensorFlow's Python-side log (its C++ log is handled by the kernel config).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # A kernel started without the course's config (Colab, Kaggle) copies the process's file
 # descriptor 2 into the notebook, and with it TensorFlow's C++ log (CPU features, CUDA probing),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import re
 from typing import NamedTuple
 
@@ -31,13 +32,7 @@ class ClaimFailed(AssertionError):
 
 
 def _format(value) -> str:
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value == 0 or math.isnan(value) or math.isinf(value):
-            return str(value)
+    if isinstance(value, float) and value != 0 and math.isfinite(value):
         return f"{value:.4g}"
     return str(value)
 
@@ -70,10 +65,7 @@ def _finish(claim_id: str, holds: bool, success: str, failure: str) -> None:
 
 
 def check(claim_id: str, holds: bool, measured: str) -> None:
-    """The general form: `holds` is the verdict, `measured` says what was measured.
-
-    check("C23", identical, f"{identical_units}/{units} hidden units identical after training")
-    """
+    """The general form: `holds` is the verdict, `measured` says what was measured."""
     if hasattr(holds, "item") and callable(holds.item):
         holds = holds.item()
     if not isinstance(holds, bool):
@@ -83,25 +75,27 @@ def check(claim_id: str, holds: bool, measured: str) -> None:
     _finish(claim_id, holds, measured, measured)
 
 
+def _against_bound(claim_id, name, value, bound, holds, relation: str, opposite: str) -> None:
+    """Claim that `holds(value, bound)`, printed as `relation`, or as `opposite` when it fails."""
+    value, bound = _number("value", value), _number("bound", bound, finite=True)
+    measured = f"{name} {_format(value)}"
+    _finish(claim_id, holds(value, bound), f"{measured} {relation} {_format(bound)}",
+            f"{measured} {opposite} {_format(bound)}")
+
+
 def less(claim_id: str, name: str, value, bound) -> None:
     """Claim that `value < bound`."""
-    value, bound = _number("value", value), _number("bound", bound, finite=True)
-    _finish(claim_id, value < bound, f"{name} {_format(value)} < {_format(bound)}",
-            f"{name} {_format(value)} >= {_format(bound)}")
+    _against_bound(claim_id, name, value, bound, operator.lt, "<", ">=")
 
 
 def greater(claim_id: str, name: str, value, bound) -> None:
     """Claim that `value > bound`."""
-    value, bound = _number("value", value), _number("bound", bound, finite=True)
-    _finish(claim_id, value > bound, f"{name} {_format(value)} > {_format(bound)}",
-            f"{name} {_format(value)} <= {_format(bound)}")
+    _against_bound(claim_id, name, value, bound, operator.gt, ">", "<=")
 
 
 def at_least(claim_id: str, name: str, value, bound) -> None:
     """Claim that `value >= bound`."""
-    value, bound = _number("value", value), _number("bound", bound, finite=True)
-    _finish(claim_id, value >= bound, f"{name} {_format(value)} >= {_format(bound)}",
-            f"{name} {_format(value)} < {_format(bound)}")
+    _against_bound(claim_id, name, value, bound, operator.ge, ">=", "<")
 
 
 def between(claim_id: str, name: str, value, low, high) -> None:
@@ -140,9 +134,8 @@ VERDICTS = ("holds", "does not hold here", "inconclusive")
 
 
 def sign_test_p(wins: int, trials: int) -> float:
-    """One-sided sign test: P(at least `wins` successes in `trials` fair coin flips).
-
-    5 of 5 gives 1/32 = 0.031, 8 of 9 gives 0.020, 4 of 5 gives 0.19."""
+    """One-sided sign test: P(at least `wins` successes in `trials` fair coin flips); 5 of 5
+    gives 1/32 = 0.031, 8 of 9 gives 0.020, 4 of 5 gives 0.19."""
     wins = validation.as_int("wins", wins, minimum=0)
     trials = validation.as_int("trials", trials, minimum=1)
     if wins > trials:
@@ -151,9 +144,8 @@ def sign_test_p(wins: int, trials: int) -> float:
 
 
 def bootstrap_interval(differences, *, confidence: float = 0.95, resamples: int = 10_000, seed: int = 0):
-    """Percentile bootstrap interval (low, high) of the mean of paired differences.
-
-    Resampling is seeded, so the same differences always give the same interval."""
+    """Percentile bootstrap interval (low, high) of the mean of paired differences (seeded:
+    the same differences always give the same interval)."""
     differences = _differences_array("differences", differences)
     confidence = validation.as_fraction("confidence", confidence, allow_zero=False)
     resamples = validation.as_int("resamples", resamples, minimum=100)
@@ -207,25 +199,20 @@ class Comparison(NamedTuple):
 
 def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: float = 0.05,
             margin: float | None = None, claimed_gain: float | None = None) -> Comparison:
-    """Judge paired runs (same seed, data and budget; only the one thing differs): does arm
-    `a` beat arm `b` on a measure (larger is better unless `larger_is_better=False`)?
-
-    The verdict is
-      - "holds": a beats b at level `alpha` -- a one-sided sign test over the pairs
-        (`test="sign"`; ties count against a) or a bootstrap interval of the mean paired
-        difference that excludes zero (`test="bootstrap"`);
-      - "does not hold here": b beats a at the same standard, or (with `margin`) the
-        bootstrap interval of the difference lies inside [-margin, margin] (equivalence), or
-        (with `claimed_gain`, the size of a's advantage that the lecture reports, in the
-        measure's units: a's gain a - b, or its reduction b - a when larger_is_better=False)
-        the whole interval of that gain lies below the claimed size: a one-sided test against
-        the lecture's own number (it uses the bootstrap interval whichever `test` is
-        chosen). "holds" takes precedence: a that beats b by less than claimed still beats
-        it. No exclusion when b diverged in a pair where a finished: that pair counts for a
-        but lies outside the interval;
+    """Judge paired runs (same seed, data and budget; only the one thing differs): does arm `a`
+    beat arm `b` on a measure (larger is better unless `larger_is_better=False`)? The verdict is
+      - "holds": a beats b at level `alpha`: a one-sided sign test over the pairs (`test="sign"`;
+        ties count against a) or a bootstrap interval of the mean paired difference that
+        excludes zero (`test="bootstrap"`);
+      - "does not hold here": b beats a at the same standard; or (with `margin`) the bootstrap
+        interval lies inside [-margin, margin] (equivalence); or (with `claimed_gain`, a's
+        advantage as the lecture reports it in the measure's units: a - b, or b - a when smaller
+        is better) the whole bootstrap interval, whichever `test`, lies below it. "holds" takes
+        precedence; no exclusion when b diverged in a pair where a finished (that pair counts
+        for a but lies outside the interval);
       - "inconclusive" otherwise.
     A diverged run counts as infinitely bad (pass inf, or -inf when larger is better): it
-    enters the sign test; the interval is computed over the pairs where both runs finished.
+    enters the sign test; the interval covers the pairs where both runs finished.
     """
     a, b = _pairs(a, b, allow_infinite=True)
     if not isinstance(larger_is_better, bool):
@@ -260,13 +247,10 @@ def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: f
 def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_is_better: bool = True,
            test: str = "sign", alpha: float = 0.05, margin: float | None = None,
            claimed_gain: float | None = None, expect: str = "holds", pairs: str = "seeds") -> None:
-    """The lecture says arm `a` beats arm `b` on the measure `name`: judge the paired runs
-    with `compare` (the same arguments) and print the verdict with its evidence. `pairs` names
-    what the pairs are ("seeds"; "test images" when each pair is one image measured by both).
-
-    The notebook states the verdict it expects in its prose and passes it as `expect`; a
-    different verdict raises `ClaimFailed` with the numbers. "inconclusive" is reported as
-    "inconclusive at N pairs".
+    """The lecture says arm `a` beats arm `b` on the measure `name`: judge the paired runs with
+    `compare` (same arguments) and print the verdict and its evidence, or raise `ClaimFailed`
+    when it is not `expect` (the verdict the notebook's prose states). `pairs` names what is
+    paired ("seeds"; "test images" when each pair is one image measured by both).
     """
     expect = validation.as_choice("expect", expect, VERDICTS)
     if not isinstance(pairs, str) or not pairs:
@@ -274,7 +258,8 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
     result = compare(a, b, larger_is_better=larger_is_better, test=test, alpha=alpha, margin=margin,
                      claimed_gain=claimed_gain)
     # the counts under either test, so that a reader can also see what the sign test would say
-    evidence = f"{a_name} better in {result.wins}/{result.trials} paired {pairs}, {b_name} in {result.losses}/{result.trials}"
+    evidence = (f"{a_name} better in {result.wins}/{result.trials} paired {pairs}, "
+                f"{b_name} in {result.losses}/{result.trials}")
     if test == "sign":
         evidence += (f" (one-sided sign test p = {result.p_value:.3g}"
                      f"{' < ' if result.p_value < alpha else ' >= '}{alpha:g}")
@@ -297,14 +282,11 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
 
 def equivalent(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, margin: float,
                alpha: float = 0.05, expect: str = "holds") -> None:
-    """The lecture says arm `a` matches arm `b` on the measure `name` (paired runs: same
-    seed, data and budget). With `low, high` the (1 - 2 alpha) bootstrap interval of the mean
-    paired difference a - b, the verdict is
-      - "holds": the interval lies inside [-margin, margin] (equivalence, two one-sided tests);
-      - "does not hold here": the interval lies wholly outside it (a real difference);
-      - "inconclusive" otherwise.
-    State the margin in the notebook before measuring, and show that an arm which should not
-    match falls outside it, so that the test could have failed.
+    """The lecture says arm `a` matches arm `b` on the measure `name` (paired runs). With the
+    (1 - 2 alpha) bootstrap interval of the mean paired difference a - b, the verdict is "holds"
+    when it lies inside [-margin, margin] (two one-sided tests), "does not hold here" when it
+    lies wholly outside (a real difference), else "inconclusive". State the margin before
+    measuring, and show that an arm which should not match falls outside it (the test could fail).
     """
     a, b = _pairs(a, b)                                   # equivalence needs finished runs on both arms
     expect = validation.as_choice("expect", expect, VERDICTS)

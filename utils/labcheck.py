@@ -1,23 +1,21 @@
-"""Immediate, specific feedback for the self-paced labs in `labs/`.
-
-A lab notebook creates one `Lab` in its Setup cell, runs `lab.check(...)` in the cell after
-each exercise and `lab.summary()` at the end:
+"""Immediate, specific feedback for the self-paced labs in `labs/`. A lab notebook creates one
+`Lab` in its Setup cell, runs `lab.check(...)` after each exercise and `lab.summary()` at the end:
 
     lab = labcheck.Lab("Convolution as im2col", checks=["padding", "im2col", "conv2d"])
     checks = labcheck.load_checks("01_conv2d_im2col")   # labs/01_conv2d_im2col/checks.py
     lab.check("im2col", checks.check_im2col, im2col)
 
-A check prints one line, `PASSED im2col: ...`, or a block that says which case failed,
-what was expected against what came back (shape first, then values) and a hint. It never
-raises, so "Run all" reaches the summary. The lab-specific checkers live next to each lab
-in `labs/NN_topic/checks.py` and compare the student's code with a reference nobody here
-wrote (TensorFlow ops, Keras layers, tf.GradientTape, pycocotools). They use the functions
-below, which turn every way a student's code can go wrong (not written yet, returns None,
-raises, wrong shape, wrong values) into a `CheckFailed` with a readable message.
+A check prints `PASSED im2col: ...`, or which case failed, what was expected against what came
+back (shape first, then values) and a hint; it never raises, so "Run all" reaches the summary.
+The checkers in `labs/NN_topic/checks.py` compare the student's code with a reference nobody here
+wrote (TensorFlow, Keras, tf.GradientTape, pycocotools) through the functions below, which turn
+every way it can go wrong (not written, returns None, raises, wrong shape or values) into a
+`CheckFailed` with a readable message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import linecache
 import pathlib
@@ -27,10 +25,9 @@ import numpy as np
 
 from utils import validation
 
+_COURSE_UTILS = pathlib.Path(__file__).resolve().parent
 # The labs' checkers: labs/ of the repository, or utils/labs/ inside the course's wheel (Colab).
-LABS_DIR = next(folder for folder in (pathlib.Path(__file__).resolve().parents[1] / "labs",
-                                      pathlib.Path(__file__).resolve().parent / "labs")
-                if folder.is_dir())
+LABS_DIR = next(folder for folder in (_COURSE_UTILS.parent / "labs", _COURSE_UTILS / "labs") if folder.is_dir())
 
 NOT_FILLED = "not filled in yet"
 FILL_HINT = ("write your code between `# YOUR CODE HERE` and `# END OF YOUR CODE`, run "
@@ -51,16 +48,12 @@ class WrongType(CheckFailed, TypeError):
 
 
 def load_checks(lab_name: str):
-    """Import `labs/<lab_name>/checks.py` (the lab's checkers) and return the module.
-
-    lab_name: the lab's folder name, e.g. "01_conv2d_im2col".
-    """
+    """Import and return `labs/<lab_name>/checks.py`, e.g. lab_name="01_conv2d_im2col"."""
     lab_name = validation.as_choice("lab_name", lab_name,
                                     sorted(p.name for p in LABS_DIR.iterdir()
                                            if (p / "checks.py").is_file()))
-    path = LABS_DIR / lab_name / "checks.py"
     module_name = f"labchecks_{lab_name}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
+    spec = importlib.util.spec_from_file_location(module_name, LABS_DIR / lab_name / "checks.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
@@ -68,11 +61,8 @@ def load_checks(lab_name: str):
 
 
 class Lab:
-    """The checks of one lab and their results, for the final summary.
-
-    title: shown in the summary. checks: the names of every check in the order the lab runs
-    them; names in `bonus` are reported but not required.
-    """
+    """The checks of one lab and their results. title: shown in the summary. checks: the names
+    of every check in the order the lab runs them; names in `bonus` are reported, not required."""
 
     def __init__(self, title: str, checks, bonus=()):
         if not isinstance(title, str) or not title:
@@ -91,29 +81,11 @@ class Lab:
         self.results: dict[str, tuple[bool, str]] = {}
 
     def check(self, name: str, checker, *args, **kwargs) -> None:
-        """Run `checker(*args, **kwargs)`; print and record the result; never raise.
-
-        The checker returns a short description of what passed, or raises CheckFailed.
-        Anything else it raises is reported as a failure of the check too.
-        """
+        """Run `checker(*args, **kwargs)` (see `_run`); print and record the result; never raise."""
         name = validation.as_choice("name", name, self.names)
-        try:
-            detail = checker(*args, **kwargs)
-        except CheckFailed as failure:
-            message = failure.message
-            if failure.hint:
-                message += f"\n  Hint: {failure.hint}"
-            self.results[name] = (False, message)
-            print(f"FAILED {name}: {message}")
-            return
-        except Exception as error:  # a bug in code the check calls, reported, not raised
-            message = f"the check stopped with {type(error).__name__}: {error}"
-            self.results[name] = (False, message)
-            print(f"FAILED {name}: {message}")
-            return
-        message = str(detail) if detail else "all cases match"
-        self.results[name] = (True, message)
-        print(f"PASSED {name}: {message}")
+        passed, message = _run(checker, *args, **kwargs)
+        self.results[name] = (passed, message)
+        print(f"{'PASSED' if passed else 'FAILED'} {name}: {message}")
 
     def passed(self, name: str) -> bool:
         """Whether check `name` has run and passed."""
@@ -126,16 +98,25 @@ class Lab:
         passed_required = sum(self.passed(name) for name in required)
         print(f"{self.title}: {passed_required} of {len(required)} checks passed")
         for name in self.names:
-            if name in self.results:
-                status = "passed" if self.results[name][0] else "FAILED"
-            else:
-                status = "not run"
+            status = "not run" if name not in self.results else "passed" if self.passed(name) else "FAILED"
             suffix = " (bonus)" if name in self.bonus else ""
             print(f"  {status:7s} {name}{suffix}")
         if passed_required == len(required):
             print("All required checks pass. Well done.")
         else:
             print("Fix the failed checks, re-run their cells, then run this summary again.")
+
+
+def _run(checker, *args, **kwargs) -> tuple[bool, str]:
+    """(passed, message) of `checker(*args, **kwargs)`, which returns a short description of
+    what passed or raises CheckFailed; anything else it raises is a failure too, not raised."""
+    try:
+        detail = checker(*args, **kwargs)
+    except CheckFailed as failure:
+        return False, failure.message + (f"\n  Hint: {failure.hint}" if failure.hint else "")
+    except Exception as error:  # a bug in code the check calls, or an answer that crashed it
+        return False, f"the check stopped with {type(error).__name__}: {error}"
+    return True, str(detail) if detail else "all cases match"
 
 
 # ---------------------------------------------------------------- building blocks of checkers
@@ -154,12 +135,10 @@ def case_rng(seed: int) -> np.random.Generator:
 
 
 def grade(checker, *args, variant: int | None = None, **cases) -> bool:
-    """Run `checker(*args)` for grading: True when it passes; otherwise print its message and
-    return False. Never raises for a failing answer.
-
-    variant: draw the random cases from another seed (an int >= 0). cases: replace module
-    constants of the checker's `checks.py` (the case lists, e.g. SHAPES=[...]) for this run;
-    each name must exist there. The autograder's hidden tests call this with their own cases.
+    """Run `checker(*args)` for grading: True when it passes, else print its message and return
+    False. variant: draw the random cases from another seed (an int >= 0). cases: replace
+    constants of the checker's `checks.py` (e.g. SHAPES=[...]) for this run, as the
+    autograder's hidden tests do; each name must exist there.
     """
     global _variant
     if not callable(checker):
@@ -176,17 +155,13 @@ def grade(checker, *args, variant: int | None = None, **cases) -> bool:
     previous, _variant = _variant, variant
     namespace.update(cases)
     try:
-        checker(*args)
-    except CheckFailed as failure:
-        print(f"FAILED: {failure.message}" + (f"\n  Hint: {failure.hint}" if failure.hint else ""))
-        return False
-    except Exception as error:  # the answer crashed the checker: a failed case, not a grader error
-        print(f"FAILED: the check stopped with {type(error).__name__}: {error}")
-        return False
+        passed, message = _run(checker, *args)
     finally:
         namespace.update(saved)
         _variant = previous
-    return True
+    if not passed:
+        print(f"FAILED: {message}")
+    return passed
 
 
 def is_unfilled(value) -> bool:
@@ -202,7 +177,6 @@ def require_value(name: str, value):
 
 
 def require_callable(name: str, function):
-    """Fail unless `function` is callable."""
     require_value(name, function)
     if not callable(function):
         raise CheckFailed(f"`{name}` should be a function, got {type(function).__name__}.")
@@ -211,13 +185,12 @@ def require_callable(name: str, function):
 
 def call(name: str, function, *args, case: str = "", numpy_only: bool = False,
          no_course_utils: bool = False, **kwargs):
-    """Call the student's `function`; a placeholder result or an exception becomes a
-    CheckFailed naming the case. Returns the result.
+    """Call the student's `function` and return the result; a placeholder result or an
+    exception becomes a CheckFailed naming the case.
 
-    numpy_only=True: the exercise is to be written with NumPy, so the call fails if it
-    reaches TensorFlow, Keras, SciPy, scikit-image, OpenCV, pycocotools or the course's own
-    `utils` (any entry point, found by watching the calls, not by a list of names).
-    no_course_utils=True: only the course's `utils` is out of bounds (Keras exercises).
+    numpy_only=True: the exercise is to be written with NumPy, so the call fails if it reaches
+    a library of `_LIBRARIES` or the course's own `utils` (any entry point: the calls are
+    watched). no_course_utils=True: only the course's `utils` is out of bounds (Keras exercises).
     """
     require_callable(name, function)
     if not isinstance(numpy_only, bool) or not isinstance(no_course_utils, bool):
@@ -226,24 +199,21 @@ def call(name: str, function, *args, case: str = "", numpy_only: bool = False,
     watch = _ShortcutWatch(course_utils_only=not numpy_only) if (numpy_only or no_course_utils) else None
     if watch is not None:
         watch.scan(function)
-        if watch.found:
-            watch.fail(name, where)
+        watch.fail_if_found(name, where)
+    error = None
     try:
-        if watch is None:
+        with watch or contextlib.nullcontext():
             result = function(*args, **kwargs)
-        else:
-            with watch:
-                result = function(*args, **kwargs)
     except CheckFailed:
         raise
-    except Exception as error:
-        if watch is not None and watch.found:
-            watch.fail(name, where)
+    except Exception as raised:
+        error = raised
+    if watch is not None:  # a library call is the failure, also when it made the code raise
+        watch.fail_if_found(name, where)
+    if error is not None:
         raise CheckFailed(f"`{name}` raised {type(error).__name__}{where}: {error}",
                           "run the failing case yourself with the arguments above and "
-                          "read the traceback.") from None
-    if watch is not None and watch.found:
-        watch.fail(name, where)
+                          "read the traceback.")
     if is_unfilled(result):
         raise CheckFailed(f"`{name}` is {NOT_FILLED}: it returned {result!r}{where}.",
                           FILL_HINT)
@@ -256,8 +226,8 @@ _LIBRARIES = {"tensorflow": "TensorFlow", "keras": "Keras", "tf_keras": "Keras",
               "torch": "PyTorch", "torchvision": "torchvision", "scipy": "SciPy",
               "skimage": "scikit-image", "cv2": "OpenCV", "pycocotools": "pycocotools",
               "sklearn": "scikit-learn"}
-_COURSE_UTILS = pathlib.Path(__file__).resolve().parent
 _ALLOWED_UTILS = {str(_COURSE_UTILS / "labcheck.py")}
+_UTILS_LABEL = "the course's `utils` package"
 
 
 def _code_names(code) -> set:
@@ -274,31 +244,24 @@ class _ShortcutWatch:
     library in `_LIBRARIES` or into the course's `utils` package (sys.setprofile sees every
     Python and C function call, so no entry point, alias or submodule escapes it)."""
 
-    def __init__(self, course_utils_only: bool = False):
+    def __init__(self, course_utils_only: bool):
         self.found: str | None = None
-        self.caller = ""
+        self.caller = self.line = ""
         self.course_utils_only = course_utils_only
-        self.line = ""
-        roots = {str(_COURSE_UTILS) + "/": "the course's `utils` package"}
-        if not course_utils_only:
-            for package, label in _LIBRARIES.items():
-                module = sys.modules.get(package)
-                location = getattr(module, "__file__", None)
-                if location:
-                    roots[str(pathlib.Path(location).resolve().parent) + "/"] = label
-        self.roots = roots
-        self.modules = ({} if course_utils_only else _LIBRARIES) | {"utils": "the course's `utils` package"}
-        self.prefixes = tuple(roots)
+        libraries = {} if course_utils_only else _LIBRARIES
+        self.modules = {"utils": _UTILS_LABEL} | libraries
+        self.roots = {str(_COURSE_UTILS) + "/": _UTILS_LABEL}
+        for package, label in libraries.items():
+            location = getattr(sys.modules.get(package), "__file__", None)
+            if location:
+                self.roots[str(pathlib.Path(location).resolve().parent) + "/"] = label
         self.seen: dict = {}
 
     def _label_of_file(self, filename: str):
-        label = self.seen.get(filename, False)
-        if label is False:
-            label = None
-            if filename.startswith(self.prefixes) and filename not in _ALLOWED_UTILS:
-                label = next(l for root, l in self.roots.items() if filename.startswith(root))
-            self.seen[filename] = label
-        return label
+        if filename not in self.seen:
+            labels = [label for root, label in self.roots.items() if filename.startswith(root)]
+            self.seen[filename] = labels[0] if labels and filename not in _ALLOWED_UTILS else None
+        return self.seen[filename]
 
     def _profile(self, frame, event, arg):
         if self.found:
@@ -318,8 +281,7 @@ class _ShortcutWatch:
         self.found = label
         if caller is not None:
             self.caller = caller.f_code.co_name
-            line = linecache.getline(caller.f_code.co_filename, caller.f_lineno).strip()
-            self.line = line[:80]
+            self.line = linecache.getline(caller.f_code.co_filename, caller.f_lineno).strip()[:80]
 
     def scan(self, function) -> None:
         """Look, before running, at what `function` refers to (globals, closures, the
@@ -333,12 +295,9 @@ class _ShortcutWatch:
             if self.found or depth > 6 or id(value) in seen:
                 return
             seen.add(id(value))
-            if isinstance(value, type(sys)):
-                module = value.__name__
-            else:
-                module = getattr(value, "__module__", None) or ""
-                if not isinstance(module, str):
-                    module = ""
+            module = value.__name__ if isinstance(value, type(sys)) else getattr(value, "__module__", None)
+            if not isinstance(module, str):
+                module = ""
             label = self.modules.get(module.split(".")[0])
             if label:
                 self.found, self.caller = label, getattr(function, "__name__", "")
@@ -354,9 +313,8 @@ class _ShortcutWatch:
             code = getattr(value, "__code__", None)
             if code is None or isinstance(value, type(sys)):
                 return
-            names = _code_names(code)
             namespace = getattr(value, "__globals__", {})
-            for name in names:
+            for name in _code_names(code):
                 if name in namespace:
                     visit(namespace[name], depth + 1)
             for cell in getattr(value, "__closure__", None) or ():
@@ -374,9 +332,10 @@ class _ShortcutWatch:
 
     def __exit__(self, *exc):
         sys.setprofile(self.previous)
-        return False
 
-    def fail(self, name: str, where: str):
+    def fail_if_found(self, name: str, where: str) -> None:
+        if not self.found:
+            return
         inside = f" in `{self.caller}`" if self.caller and not self.caller.startswith("<") else ""
         if self.line:
             inside += f" (at `{self.line}`)"
@@ -426,12 +385,10 @@ def _check_kind(what: str, got: np.ndarray, expected: np.ndarray, where: str, hi
 
 def compare(what: str, got, expected, *, case: str = "", atol: float = 1e-5,
             rtol: float = 1e-4, hint: str | None = None, mistakes=None) -> None:
-    """Fail unless `got` has the shape of `expected` and its values are close.
-
-    The message names the case, the shapes, the number of mismatching entries and the
-    worst one (index, expected, got): enough to debug, not the whole answer.
-    mistakes: {description: what that known mistake gives} (arrays, or functions of no
-    argument computing one): when `got` matches one, the message starts by naming it.
+    """Fail unless `got` has the shape of `expected` and close values. The message names the
+    case, the shapes, the number of wrong entries and the worst one (index, expected, got).
+    mistakes: {description: what that known mistake gives (an array, or a function of no
+    argument computing one)}: when `got` matches one, the hint names it.
     """
     expected = np.asarray(expected)
     got = to_numpy(what, got, case)
@@ -444,8 +401,7 @@ def compare(what: str, got, expected, *, case: str = "", atol: float = 1e-5,
         got_values, expected_values = got.astype(bool), expected.astype(bool)
         wrong = got_values != expected_values
     else:
-        got_values = got.astype(np.float64)
-        expected_values = expected.astype(np.float64)
+        got_values, expected_values = got.astype(np.float64), expected.astype(np.float64)
         if not np.all(np.isfinite(got_values)):
             bad = np.argwhere(~np.isfinite(got_values))[0]
             raise CheckFailed(f"{what}{where} contains NaN or inf (first at index "
@@ -453,8 +409,7 @@ def compare(what: str, got, expected, *, case: str = "", atol: float = 1e-5,
         wrong = ~np.isclose(got_values, expected_values, atol=atol, rtol=rtol)
     if wrong.any():
         hint = _name_the_mistake(got_values, mistakes, atol, rtol) or hint
-        error = np.abs(got_values.astype(np.float64) - expected_values.astype(np.float64))
-        error = np.where(wrong, error, -1.0)
+        error = np.where(wrong, np.abs(got_values.astype(np.float64) - expected_values.astype(np.float64)), -1.0)
         worst = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
         index = tuple(int(i) for i in worst)
         raise CheckFailed(
@@ -465,8 +420,7 @@ def compare(what: str, got, expected, *, case: str = "", atol: float = 1e-5,
 
 def compare_sequence(what: str, got, expected, *, case: str = "", hint: str | None = None,
                      mistakes=None):
-    """Fail unless the integer sequence `got` equals `expected` (order matters).
-    mistakes: as for `compare`."""
+    """Fail unless the integer sequence `got` equals `expected` (order matters); mistakes as for `compare`."""
     got = to_numpy(what, got, case)
     where = f" for {case}" if case else ""
     if got.ndim != 1:
@@ -475,11 +429,7 @@ def compare_sequence(what: str, got, expected, *, case: str = "", hint: str | No
     got_list = [int(v) for v in got]
     expected_list = [int(v) for v in expected]
     if got_list != expected_list:
-        for description, value in (mistakes or {}).items():
-            value = value() if callable(value) else value
-            if [int(v) for v in np.asarray(value).reshape(-1)] == got_list:
-                hint = f"{LOOKS_LIKE} {description}"
-                break
+        hint = _name_the_mistake(np.asarray(got_list, np.float64), mistakes, 0, 0) or hint
         if len(got_list) != len(expected_list):
             detail = f"expected {len(expected_list)} entries, got {len(got_list)}"
         else:
@@ -491,8 +441,7 @@ def compare_sequence(what: str, got, expected, *, case: str = "", hint: str | No
 
 def compare_number(what: str, got, expected, *, case: str = "", atol: float = 1e-6,
                    rtol: float = 1e-4, hint: str | None = None, mistakes=None) -> float:
-    """Fail unless the scalar `got` is close to `expected`; returns it as a float.
-    mistakes: as for `compare`."""
+    """Fail unless the scalar `got` is close to `expected`, and return it; mistakes as for `compare`."""
     where = f" for {case}" if case else ""
     array = to_numpy(what, got, case)
     if array.size != 1:
@@ -530,5 +479,5 @@ def _short(value) -> str:
     if not np.isfinite(value):
         return str(value)
     if value == int(value) and abs(value) < 1e9:
-        return str(int(value)) if abs(value - int(value)) == 0 else f"{value:.6g}"
+        return str(int(value))
     return f"{value:.6g}"

@@ -1,8 +1,7 @@
 """Argument checks shared by every public function in `utils`.
 
-Each check raises `TypeError` (wrong kind of object or dtype) or `ValueError` (right kind,
-wrong shape, layout or value) with a message that names the argument and says what was
-expected and what was received, e.g.
+Each raises `TypeError` (wrong kind of object or dtype) or `ValueError` (right kind, wrong
+shape, layout or value) naming the argument, what was expected and what was received, e.g.
 
     ValueError: images: expected a 4-D array [N, H, W, C] (NHWC), got shape (32, 32, 3)
 """
@@ -20,29 +19,26 @@ def _describe(value) -> str:
     return f"{type(value).__name__} {value!r}"[:120]
 
 
-def as_array(
-    name: str,
-    value,
-    *,
-    ndim: int | tuple[int, ...] | None = None,
-    dtype_kind: str | None = None,
-    layout: str | None = None,
-    shape: tuple[int | None, ...] | None = None,
-    finite: bool = False,
-    min_size: int = 0,
-) -> np.ndarray:
+def _allowed(value) -> tuple:
+    """An int or a tuple of ints, as a tuple."""
+    return (value,) if isinstance(value, int) else tuple(value)
+
+
+def as_array(name: str, value, *, ndim: int | tuple[int, ...] | None = None, dtype_kind: str | None = None,
+             layout: str | None = None, shape: tuple[int | None, ...] | None = None, finite: bool = False,
+             min_size: int = 0) -> np.ndarray:
     """Convert `value` to a NumPy array and check it.
 
     ndim: required number of dimensions (or a tuple of allowed ones).
     dtype_kind: allowed NumPy dtype kinds, e.g. "f" (float), "iu" (integer), "fiu" (numeric),
         "b" (bool). Booleans never pass as numbers.
-    layout: a name for the expected layout used in messages, e.g. "[N, H, W, C] (NHWC)".
-    shape: expected sizes per axis, None for any size.
-    finite: reject NaN and infinity.
+    layout: the expected layout for messages, e.g. "[N, H, W, C] (NHWC)".
+    shape: expected sizes per axis, None for any size. finite: reject NaN and infinity.
     min_size: minimum number of elements.
     """
+    shown = f" {layout}" if layout else ""
     if value is None:
-        raise TypeError(f"{name}: expected an array{f' {layout}' if layout else ''}, got None")
+        raise TypeError(f"{name}: expected an array{shown}, got None")
     if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
         value = value.numpy()
     try:
@@ -58,21 +54,13 @@ def as_array(
         kinds = {"f": "floating point", "i": "signed integer", "u": "unsigned integer", "b": "boolean"}
         wanted = " or ".join(kinds.get(k, k) for k in dtype_kind)
         raise TypeError(f"{name}: expected a {wanted} array, got dtype {array.dtype}")
-    if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if array.ndim not in allowed:
-            what = " or ".join(f"{n}-D" for n in allowed)
-            raise ValueError(
-                f"{name}: expected a {what} array{f' {layout}' if layout else ''}, got shape {array.shape}"
-            )
-    if shape is not None:
-        if array.ndim != len(shape) or any(
-            want is not None and got != want for got, want in zip(array.shape, shape)
-        ):
-            pretty = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
-            raise ValueError(
-                f"{name}: expected shape {pretty}{f' {layout}' if layout else ''}, got shape {array.shape}"
-            )
+    if ndim is not None and array.ndim not in _allowed(ndim):
+        what = " or ".join(f"{n}-D" for n in _allowed(ndim))
+        raise ValueError(f"{name}: expected a {what} array{shown}, got shape {array.shape}")
+    if shape is not None and (array.ndim != len(shape) or any(
+            want is not None and got != want for got, want in zip(array.shape, shape))):
+        pretty = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"{name}: expected shape {pretty}{shown}, got shape {array.shape}")
     if array.size < min_size:
         raise ValueError(f"{name}: expected at least {min_size} element(s), got {array.size}")
     if finite and array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
@@ -89,15 +77,9 @@ def as_int(name: str, value, *, minimum: int | None = None, maximum: int | None 
     return value
 
 
-def as_float(
-    name: str,
-    value,
-    *,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    exclusive_minimum: bool = False,
-) -> float:
-    """Check that `value` is a real number within range; returns it as a float."""
+def as_float(name: str, value, *, minimum: float | None = None, maximum: float | None = None,
+             exclusive_minimum: bool = False) -> float:
+    """Check that `value` is a finite real number within range; returns it as a float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a number, got {_describe(value)}")
     value = float(value)
@@ -156,16 +138,12 @@ def as_fraction(name: str, value, *, allow_zero: bool = True, allow_one: bool = 
 def as_images(name: str, value, *, channels: int | tuple[int, ...] | None = None) -> np.ndarray:
     """A batch of images [N, H, W, C] (NHWC) of floats."""
     images = as_array(name, value, ndim=4, dtype_kind="f", layout="[N, H, W, C] (NHWC)")
-    if channels is not None:
-        allowed = (channels,) if isinstance(channels, int) else tuple(channels)
-        if images.shape[-1] not in allowed:
-            hint = ""
-            if images.shape[1] in allowed and images.shape[-1] not in allowed:
-                hint = " (this looks like NCHW; transpose to NHWC with x.transpose(0, 2, 3, 1))"
-            raise ValueError(
-                f"{name}: expected {' or '.join(map(str, allowed))} channel(s) in the last axis "
-                f"(NHWC), got shape {images.shape}{hint}"
-            )
+    allowed = () if channels is None else _allowed(channels)
+    if channels is not None and images.shape[-1] not in allowed:
+        nchw = images.shape[1] in allowed
+        hint = " (this looks like NCHW; transpose to NHWC with x.transpose(0, 2, 3, 1))" if nchw else ""
+        raise ValueError(f"{name}: expected {' or '.join(map(str, allowed))} channel(s) in the last axis "
+                         f"(NHWC), got shape {images.shape}{hint}")
     return images
 
 
