@@ -51,10 +51,6 @@ def test_lens_distortion_bad_input():
         augment.lens_distortion(np.zeros((8, 8, 3), np.float32), 0.1)
     with pytest.raises(TypeError, match="images"):
         augment.lens_distortion(np.zeros((1, 8, 8, 3), np.uint8), 0.1)
-    with pytest.raises(ValueError, match="k1"):
-        augment.lens_distortion(np.zeros((1, 8, 8, 3), np.float32), 2.0)
-    with pytest.raises(TypeError, match="k2"):
-        augment.lens_distortion(np.zeros((1, 8, 8, 3), np.float32), 0.1, "big")
 
 
 def test_random_lens_distortion_layer_train_and_inference():
@@ -90,8 +86,9 @@ def test_random_lens_distortion_bad_arguments():
 
 def test_pad_and_unpad_boxes_round_trip():
     sample = data.make_shapes(5, image_size=32, min_objects=0, max_objects=3, min_size=0.2, seed=2)
-    padded = augment.pad_boxes(sample.boxes, sample.labels, max_boxes=4)
-    assert padded["boxes"].shape == (5, 4, 4) and padded["labels"].shape == (5, 4)
+    padded = augment.pad_boxes(sample.boxes, sample.labels)
+    most = max([len(boxes) for boxes in sample.boxes] + [1])
+    assert padded["boxes"].shape == (5, most, 4) and padded["labels"].shape == (5, most)
     assert padded["labels"].dtype == np.int32
     boxes, labels = augment.unpad_boxes(padded)
     for ours, theirs in zip(boxes, sample.boxes):
@@ -108,14 +105,10 @@ def test_pad_boxes_bad_input():
         augment.pad_boxes(good, [])
     with pytest.raises(ValueError, match=r"boxes\[0\]"):
         augment.pad_boxes([np.zeros((2, 5), np.float32)], [np.array([0, 1])])
-    with pytest.raises(ValueError, match="x_min <= x_max"):
+    with pytest.raises(ValueError, match=r"boxes\[0\]: box 0 has x_max < x_min"):
         augment.pad_boxes([np.array([[5, 2, 1, 6]], np.float32)], [np.array([0])])
     with pytest.raises(ValueError, match="labels"):
         augment.pad_boxes(good, [np.array([0, 1])])
-    with pytest.raises(ValueError, match="max_boxes"):
-        augment.pad_boxes([np.zeros((3, 4), np.float32)], [np.zeros(3, np.int64)], max_boxes=2)
-    with pytest.raises(TypeError, match="bounding_boxes"):
-        augment.unpad_boxes(np.zeros((1, 2, 4)))
 
 
 def _box_masks(boxes, size):
@@ -176,7 +169,7 @@ def test_box_augmenter_drops_boxes_that_leave_the_image():
     # factor (0.5, 0.5): a fixed shift of half the image, 16 px right and down
     augmenter = augment.box_augmenter(
         [keras.layers.RandomTranslation((0.5, 0.5), (0.5, 0.5), fill_mode="constant",
-                                        bounding_box_format="xyxy", seed=0)], min_size=1.0)
+                                        bounding_box_format="xyxy", seed=0)])
     out = augmenter({"images": np.zeros((1, 32, 32, 3), np.float32),
                      "bounding_boxes": augment.pad_boxes(boxes, labels)}, training=True)
     kept_boxes, kept_labels = augment.unpad_boxes(
@@ -222,8 +215,6 @@ def test_box_augmenter_bad_arguments():
         augment.box_augmenter([keras.layers.RandomFlip("horizontal", bounding_box_format="yxyx")])
     with pytest.raises(ValueError, match="does not transform"):
         augment.box_augmenter([keras.layers.Dense(3)])
-    with pytest.raises(ValueError, match="min_size"):
-        augment.box_augmenter([flip], min_size=-1)
 
 
 def test_pad_boxes_takes_empty_lists_for_an_image_without_objects():

@@ -35,7 +35,7 @@ def test_update_weight_ratio_rejects(solution):
 
     def with_the_course(before, after):   # any call into the course's utils is refused
         callback = monitor.UpdateRatio()
-        return callback.every * float(np.linalg.norm(after - before) / np.linalg.norm(before))
+        return float(np.linalg.norm(after - before) / np.linalg.norm(before)) + len(callback.ratios)
 
     assert_mistake_named(LAB, "update_weight_ratio", norm_of_change, r"change of the norm")
     assert_mistake_named(LAB, "update_weight_ratio", relative_to_after, r"norm of the weights after")

@@ -2,13 +2,11 @@
 
 Keras 3 has preprocessing layers for flips, crops, zooms, translations, rotations, shears,
 perspective, colour jitter, grayscale, erasing, noise, MixUp and CutMix; use those. This
-module adds what is missing:
-
-- `lens_distortion` / `RandomLensDistortion`: radial (barrel / pincushion) lens distortion,
-  the "lens distortions" of the lecture's augmentation slide, with OpenCV's camera model.
-- `pad_boxes`, `unpad_boxes`, `box_augmenter`: run Keras's box-aware layers on images with
-  boxes in "xyxy" pixels, as `utils.data.make_shapes` returns them, then clip the boxes to
-  the image and drop the ones that left it.
+module adds radial (barrel / pincushion) lens distortion with OpenCV's camera model
+(`lens_distortion`, `RandomLensDistortion`: the "lens distortions" of the lecture's slide), and
+`pad_boxes`, `box_augmenter`, `unpad_boxes` to run Keras's box-aware layers on images with boxes
+in "xyxy" pixels (as `utils.data.make_shapes` returns them), then clip the boxes to the image
+and drop the ones that left it.
 
 Taught in: notebooks/05_augmentation.ipynb
 """
@@ -23,12 +21,10 @@ from utils import validation
 BOX_FORMAT = "xyxy"
 
 
-# ----------------------------------------------------------------------------------------
-# Lens distortion
-# ----------------------------------------------------------------------------------------
+# --- Lens distortion --------------------------------------------------------------------
 
 def _distortion_grid(height: int, width: int, k1, k2):
-    """Sampling coordinates (rows, cols) for every output pixel; k1, k2 broadcast as [N, 1, 1]."""
+    """Sampling coordinates (rows, cols) for every output pixel; k1, k2: numbers, or [N, 1, 1]."""
     ops = keras.ops
     centre_y, centre_x = (height - 1) / 2.0, (width - 1) / 2.0
     focal = max(height, width) / 2.0
@@ -81,17 +77,11 @@ def lens_distortion(images, k1: float, k2: float = 0.0):
     k1 > 0 pulls the border inwards (barrel, like a wide-angle lens); k1 < 0 pushes it out
     (pincushion, like a telephoto lens). k1 = k2 = 0 returns the images unchanged.
     """
-    images = validation.as_images("images", images)
-    k1 = validation.as_float("k1", k1, minimum=-1.0, maximum=1.0)
-    k2 = validation.as_float("k2", k2, minimum=-1.0, maximum=1.0)
-    height, width = images.shape[1:3]
-    rows, cols = _distortion_grid(height, width, keras.ops.full((1, 1, 1), k1),
-                                  keras.ops.full((1, 1, 1), k2))
-    n = images.shape[0]
-    rows = keras.ops.broadcast_to(rows, (n, height, width))
-    cols = keras.ops.broadcast_to(cols, (n, height, width))
-    return keras.ops.convert_to_numpy(
-        _sample_bilinear(keras.ops.convert_to_tensor(images.astype(np.float32)), rows, cols))
+    images = validation.as_images("images", images).astype(np.float32)
+    shape = images.shape[:3]
+    rows, cols = _distortion_grid(shape[1], shape[2], float(k1), float(k2))
+    rows, cols = keras.ops.broadcast_to(rows, shape), keras.ops.broadcast_to(cols, shape)
+    return keras.ops.convert_to_numpy(_sample_bilinear(keras.ops.convert_to_tensor(images), rows, cols))
 
 
 class RandomLensDistortion(keras.layers.Layer):
@@ -109,27 +99,20 @@ class RandomLensDistortion(keras.layers.Layer):
     def __init__(self, factor: float = 0.2, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.factor = validation.as_float("factor", factor, minimum=0.0, maximum=1.0)
-        if seed is not None:
-            seed = validation.as_int("seed", seed, minimum=0)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.supports_masking = True
+        self.seed = None if seed is None else validation.as_int("seed", seed, minimum=0)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, inputs, training=True):
         images = keras.ops.convert_to_tensor(inputs)
-        if len(images.shape) != 4:
-            raise ValueError(f"inputs: expected a 4-D batch [N, H, W, C] (NHWC), got shape "
+        if len(images.shape) != 4 or None in tuple(images.shape)[1:3]:
+            raise ValueError(f"inputs: expected a 4-D batch [N, H, W, C] (NHWC) of known H and W, got shape "
                              f"{tuple(images.shape)}")
         if not training or self.factor == 0:
             return images
         images = keras.ops.cast(images, "float32")
-        shape = keras.ops.shape(images)
-        height, width = images.shape[1], images.shape[2]
-        if height is None or width is None:
-            raise ValueError("inputs: RandomLensDistortion needs a known image height and width")
-        k1 = keras.random.uniform((shape[0], 1, 1), -self.factor, self.factor,
+        k1 = keras.random.uniform((keras.ops.shape(images)[0], 1, 1), -self.factor, self.factor,
                                   seed=self.seed_generator)
-        rows, cols = _distortion_grid(height, width, k1, keras.ops.zeros_like(k1))
+        rows, cols = _distortion_grid(images.shape[1], images.shape[2], k1, 0.0)
         return _sample_bilinear(images, rows, cols)
 
     def compute_output_shape(self, input_shape):
@@ -139,37 +122,27 @@ class RandomLensDistortion(keras.layers.Layer):
         return {**super().get_config(), "factor": self.factor, "seed": self.seed}
 
 
-# ----------------------------------------------------------------------------------------
-# Boxes with images
-# ----------------------------------------------------------------------------------------
+# --- Boxes with images ------------------------------------------------------------------
 
-def pad_boxes(boxes, labels, *, max_boxes: int | None = None) -> dict:
+def pad_boxes(boxes, labels) -> dict:
     """Lists of per-image boxes and labels as the dense dict Keras's box-aware layers take.
 
     boxes: list of N arrays [K_i, 4] in "xyxy" pixels (x_min, y_min, x_max, y_max), as
         `utils.data.make_shapes` returns them; labels: list of N integer arrays [K_i].
-    Returns {"boxes": float32 [N, M, 4], "labels": int32 [N, M]} with M = max_boxes (or the
-    largest K_i); unused rows have boxes 0 and label -1.
+    Returns {"boxes": float32 [N, M, 4], "labels": int32 [N, M]} with M the largest K_i (at
+    least 1); unused rows have boxes 0 and label -1.
     """
+    from utils.detection.boxes import as_boxes  # here, not at the top: utils.detection imports utils.data
+
     if not isinstance(boxes, (list, tuple)) or not isinstance(labels, (list, tuple)):
         raise TypeError(f"boxes, labels: expected lists of per-image arrays, got "
                         f"{type(boxes).__name__} and {type(labels).__name__}")
     if len(boxes) != len(labels):
         raise ValueError(f"labels: expected one array per image ({len(boxes)}), got {len(labels)}")
-    boxes = [validation.as_array(f"boxes[{i}]", np.zeros((0, 4)) if np.shape(b) == (0,) else b,  # [] = no box
-                                 ndim=2, dtype_kind="fiu", shape=(None, 4), layout="[K, 4] xyxy", finite=True)
-             for i, b in enumerate(boxes)]
+    boxes = [as_boxes(f"boxes[{i}]", b) for i, b in enumerate(boxes)]  # [] = no box
     labels = [validation.as_labels(f"labels[{i}]", l, length=len(b), num_classes=2**31 - 1)  # int32
               for i, (b, l) in enumerate(zip(boxes, labels))]
-    for i, b in enumerate(boxes):
-        if len(b) and np.any(b[:, 2:] < b[:, :2]):
-            raise ValueError(f"boxes[{i}]: expected x_min <= x_max and y_min <= y_max (xyxy)")
-    largest = max((len(b) for b in boxes), default=0)
-    if max_boxes is None:
-        max_boxes = max(largest, 1)
-    max_boxes = validation.as_int("max_boxes", max_boxes, minimum=1)
-    if largest > max_boxes:
-        raise ValueError(f"max_boxes: an image has {largest} boxes, more than max_boxes={max_boxes}")
+    max_boxes = max([len(b) for b in boxes] + [1])
     dense_boxes = np.zeros((len(boxes), max_boxes, 4), np.float32)
     dense_labels = np.full((len(boxes), max_boxes), -1, np.int32)
     for i, (b, l) in enumerate(zip(boxes, labels)):
@@ -180,35 +153,20 @@ def pad_boxes(boxes, labels, *, max_boxes: int | None = None) -> dict:
 
 def unpad_boxes(bounding_boxes) -> tuple[list, list]:
     """The inverse of `pad_boxes`: ({"boxes" [N, M, 4], "labels" [N, M]}) -> (boxes, labels),
-    lists of per-image float32 [K_i, 4] xyxy and int64 [K_i], without the label -1 rows."""
-    if not isinstance(bounding_boxes, dict) or not {"boxes", "labels"} <= set(bounding_boxes):
-        raise TypeError("bounding_boxes: expected a dict with 'boxes' [N, M, 4] and 'labels' [N, M]")
-    boxes = validation.as_array("bounding_boxes['boxes']", bounding_boxes["boxes"], ndim=3,
-                                dtype_kind="fiu", layout="[N, M, 4] xyxy")
-    labels = validation.as_array("bounding_boxes['labels']", bounding_boxes["labels"], ndim=2,
-                                 dtype_kind="iu", layout="[N, M]")
-    if boxes.shape[-1] != 4 or boxes.shape[:2] != labels.shape:
-        raise ValueError(f"bounding_boxes: expected boxes [N, M, 4] and labels [N, M], got "
-                         f"{boxes.shape} and {labels.shape}")
+    lists of per-image float32 [K_i, 4] xyxy and int64 [K_i], without the label -1 rows.
+    Takes NumPy arrays or tensors (the output of `box_augmenter`)."""
+    boxes, labels = np.asarray(bounding_boxes["boxes"]), np.asarray(bounding_boxes["labels"])
     keep = labels >= 0
-    return ([boxes[i][keep[i]].astype(np.float32) for i in range(len(boxes))],
-            [labels[i][keep[i]].astype(np.int64) for i in range(len(labels))])
+    return ([b[k].astype(np.float32) for b, k in zip(boxes, keep)],
+            [l[k].astype(np.int64) for l, k in zip(labels, keep)])
 
 
 class BoxAugmenter(keras.layers.Layer):
-    """Keras box-aware preprocessing layers in sequence, then clip and drop boxes.
+    """The layer `box_augmenter` returns."""
 
-    Input and output: {"images": [N, H, W, C] float (NHWC), "bounding_boxes":
-    {"boxes": [N, M, 4] float32 "xyxy" pixels, "labels": [N, M] int32, -1 = no box}}.
-    After the layers, boxes are clipped to the output image ([0, W] x [0, H]); a box whose
-    clipped width or height is below `min_size` pixels gets label -1 and zeros. At
-    inference it is the identity.
-    """
-
-    def __init__(self, layers, min_size=1.0, **kwargs):
+    def __init__(self, layers, **kwargs):
         super().__init__(**kwargs)
         self.augmentation_layers = list(layers)
-        self.min_size = min_size
 
     def call(self, data, training=True):
         if not training:
@@ -224,34 +182,32 @@ class BoxAugmenter(keras.layers.Layer):
         width = ops.cast(ops.shape(images)[2], "float32")
         boxes = ops.cast(data["bounding_boxes"]["boxes"], "float32")
         labels = ops.cast(data["bounding_boxes"]["labels"], "int32")
-        limit = ops.stack([width, height, width, height])
-        boxes = ops.minimum(ops.maximum(boxes, 0.0), limit)
-        box_width = boxes[..., 2] - boxes[..., 0]
-        box_height = boxes[..., 3] - boxes[..., 1]
-        keep = (labels >= 0) & (box_width >= self.min_size) & (box_height >= self.min_size)
+        boxes = ops.minimum(ops.maximum(boxes, 0.0), ops.stack([width, height, width, height]))
+        keep = (labels >= 0) & (boxes[..., 2] - boxes[..., 0] >= 1.0) & (boxes[..., 3] - boxes[..., 1] >= 1.0)
         return {"images": images,
                 "bounding_boxes": {"boxes": ops.where(keep[..., None], boxes, 0.0),
                                    "labels": ops.where(keep, labels, -1)}}
 
 
-def box_augmenter(layers, *, min_size: float = 1.0):
+def box_augmenter(layers):
     """A layer that augments images together with their boxes ("xyxy" pixels).
 
     layers: Keras box-aware preprocessing layers built with bounding_box_format="xyxy",
         e.g. RandomFlip("horizontal", ...), RandomZoom((-0.4, 0), ...) (a random crop and
         rescale), RandomTranslation(...), RandomColorJitter(...). They run in order.
-    min_size: after clipping to the image, drop boxes narrower or lower than this (pixels).
 
-    Call it on {"images": [N, H, W, C], "bounding_boxes": pad_boxes(boxes, labels)}, in a
-    model or inside `tf.data.Dataset.map`; boxes come back clipped to [0, W] x [0, H], and
-    dropped boxes have label -1 (`unpad_boxes` removes them). Identity when training=False.
-    The input dict is left unchanged (Keras's own layers overwrite the dict they are given).
+    Call it on {"images": [N, H, W, C] float (NHWC), "bounding_boxes": pad_boxes(boxes, labels)}
+    ({"boxes": [N, M, 4] float32 "xyxy" pixels, "labels": [N, M] int32, -1 = no box}), in a
+    model or inside `tf.data.Dataset.map`. After the layers, boxes are clipped to the output
+    image ([0, W] x [0, H]); a box whose clipped width or height is below 1 pixel gets label -1
+    and zeros (`unpad_boxes` removes them). Identity when training=False. The input dict is left
+    unchanged (Keras's own layers overwrite the dict they are given).
 
     Keras 3.15's `RandomCrop` moves boxes along the wrong axes (it subtracts the vertical
     offset from x and the horizontal one from y) and crops every image of a batch at the same
     place, so it is refused here: use `RandomZoom` with a negative factor to crop and rescale.
     """
-    if isinstance(layers, keras.layers.Layer) or not isinstance(layers, (list, tuple)) or not layers:
+    if not isinstance(layers, (list, tuple)) or not layers:
         raise TypeError("layers: expected a non-empty list of Keras preprocessing layers")
     for index, layer in enumerate(layers):
         if not isinstance(layer, keras.layers.Layer):
@@ -260,12 +216,8 @@ def box_augmenter(layers, *, min_size: float = 1.0):
             raise ValueError(f"layers[{index}]: RandomCrop transforms boxes incorrectly in Keras "
                              f"{keras.__version__} (x and y offsets swapped); use "
                              f"RandomZoom(height_factor=(-0.4, 0)) to crop and rescale instead")
-        layer_format = getattr(layer, "bounding_box_format", "missing")
-        if layer_format == "missing":
-            raise ValueError(f"layers[{index}]: {type(layer).__name__} does not transform "
-                             f"bounding boxes")
+        layer_format = getattr(layer, "bounding_box_format", None)
         if layer_format != BOX_FORMAT:
-            raise ValueError(f"layers[{index}]: expected bounding_box_format={BOX_FORMAT!r}, got "
-                             f"{layer_format!r} for {type(layer).__name__}")
-    min_size = validation.as_float("min_size", min_size, minimum=0.0)
-    return BoxAugmenter(layers, min_size=min_size)
+            raise ValueError(f"layers[{index}]: {type(layer).__name__} does not transform bounding boxes "
+                             f"in {BOX_FORMAT!r} (expected bounding_box_format={BOX_FORMAT!r}, got {layer_format!r})")
+    return BoxAugmenter(layers)

@@ -13,21 +13,9 @@ import matplotlib
 
 import numpy as np
 
-from utils import validation
+from utils import training, validation
 
 matplotlib.rcParams.update({"figure.dpi": 72, "savefig.dpi": 72, "font.size": 9})
-
-
-def _pyplot():
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _to_display(image: np.ndarray) -> tuple[np.ndarray, str | None]:
-    if image.shape[-1] == 1:
-        return image[..., 0], "gray"
-    return image, None
 
 
 def grid(count: int, *, num_columns: int = 8, size: float = 1.2, title: str | None = None):
@@ -36,9 +24,8 @@ def grid(count: int, *, num_columns: int = 8, size: float = 1.2, title: str | No
     Returns (fig, axes): axes holds the first `count` panels, row by row. The building block
     of `image_grid` and of `utils.detection.detection_grid`.
     """
-    count = validation.as_int("count", count, minimum=1)
-    num_columns = validation.as_int("num_columns", num_columns, minimum=1)
-    plt = _pyplot()
+    import matplotlib.pyplot as plt
+
     columns = min(num_columns, count)
     rows = math.ceil(count / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + (0.3 if title else 0)),
@@ -51,26 +38,21 @@ def grid(count: int, *, num_columns: int = 8, size: float = 1.2, title: str | No
 
 
 def image_grid(images, labels=None, *, class_names=None, predictions=None, num_columns: int = 8,
-               title: str | None = None, value_range=(0.0, 1.0), size: float = 1.2):
-    """A grid of images [N, H, W, C] (C = 1 or 3), optionally captioned with labels.
+               title: str | None = None, size: float = 1.2):
+    """A grid of images [N, H, W, C] (C = 1 or 3) with values in [0, 1] (outside: clipped),
+    optionally captioned.
 
     labels: [N] class ids (or strings) shown above each image.
     predictions: [N] predicted class ids; a wrong prediction is captioned in red.
-    value_range: (low, high) mapped to black and white; values outside are clipped.
     """
     images = validation.as_images("images", images, channels=(1, 3))
     count = len(images)
     if count == 0:
         raise ValueError("images: expected at least one image, got 0")
     num_columns = validation.as_int("num_columns", num_columns, minimum=1)
-    low, high = (validation.as_float("value_range[0]", value_range[0]),
-                 validation.as_float("value_range[1]", value_range[1]))
-    if high <= low:
-        raise ValueError(f"value_range: expected low < high, got {value_range!r}")
-    if labels is not None and len(labels) != count:
-        raise ValueError(f"labels: expected {count} labels to match images, got {len(labels)}")
-    if predictions is not None and len(predictions) != count:
-        raise ValueError(f"predictions: expected {count} predictions to match images, got {len(predictions)}")
+    for argument, values in (("labels", labels), ("predictions", predictions)):
+        if values is not None and len(values) != count:
+            raise ValueError(f"{argument}: expected {count} {argument} to match images, got {len(values)}")
 
     def name(value):
         if class_names is not None and not isinstance(value, str):
@@ -79,8 +61,10 @@ def image_grid(images, labels=None, *, class_names=None, predictions=None, num_c
 
     fig, axes = grid(count, num_columns=num_columns, size=size, title=title)
     for index, ax in enumerate(axes):
-        shown, cmap = _to_display(np.clip((images[index] - low) / (high - low), 0, 1))
-        ax.imshow(shown, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+        image = np.clip(images[index], 0, 1)
+        gray = image.shape[-1] == 1
+        ax.imshow(image[..., 0] if gray else image, cmap="gray" if gray else None, vmin=0, vmax=1,
+                  interpolation="nearest")
         caption, colour = "", "black"
         if labels is not None:
             caption = name(labels[index])
@@ -107,38 +91,27 @@ def training_curves(histories, *, metrics=("loss",), title: str | None = None, l
     log_scale = validation.as_bool("log_scale", log_scale)
     if isinstance(metrics, str):
         metrics = (metrics,)
-
-    def as_dict(history):
-        if hasattr(history, "history"):
-            return history.history
-        if isinstance(history, dict):
-            return history
-        raise TypeError(f"histories: expected a keras History or dict, got {type(history).__name__}")
-
-    if hasattr(histories, "history") or (isinstance(histories, dict) and histories
-                                          and all(not isinstance(v, dict) and not hasattr(v, "history")
-                                                  for v in histories.values())):
-        runs = {"": as_dict(histories)}
-    elif isinstance(histories, dict) and histories:
-        runs = {str(k): as_dict(v) for k, v in histories.items()}
+    if isinstance(histories, dict) and any(isinstance(v, dict) or hasattr(v, "history")
+                                           for v in histories.values()):
+        runs = {str(run): training.metric_lists(history, "histories") for run, history in histories.items()}
     else:
-        raise TypeError("histories: expected a History, a dict of metric lists, or a dict of runs")
+        runs = {"": training.metric_lists(histories, "histories")}
     for run, history in runs.items():
         for metric in metrics:
             if metric not in history:
                 raise ValueError(f"metrics: run {run or 'history'!r} has no {metric!r} "
                                  f"(has {', '.join(sorted(history))})")
 
-    plt = _pyplot()
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3), squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
         for index, (run, history) in enumerate(runs.items()):
-            colour = f"C{index % 10}"
-            values = np.asarray(history[metric], dtype=float)
-            ax.plot(np.arange(1, len(values) + 1), values, color=colour, label=f"{run} train".strip())
-            if f"val_{metric}" in history:
-                val = np.asarray(history[f"val_{metric}"], dtype=float)
-                ax.plot(np.arange(1, len(val) + 1), val, "--", color=colour, label=f"{run} val".strip())
+            for key, style, split in ((metric, "-", "train"), (f"val_{metric}", "--", "val")):
+                if key in history:
+                    values = np.asarray(history[key], dtype=float)
+                    ax.plot(np.arange(1, len(values) + 1), values, style, color=f"C{index % 10}",
+                            label=f"{run} {split}".strip())
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         if log_scale:
@@ -158,9 +131,8 @@ def filters(kernel, *, num_columns: int = 8, title: str | None = None, size: flo
     """
     kernel = validation.as_array("kernel", kernel, ndim=4, dtype_kind="f",
                                  layout="[k_h, k_w, C_in, C_out] (as in tf.nn.conv2d)")
-    k_h, k_w, c_in, c_out = kernel.shape
     tiles = np.transpose(kernel, (3, 0, 1, 2))  # [C_out, k_h, k_w, C_in]
-    if c_in != 3:
+    if kernel.shape[2] != 3:
         tiles = tiles[..., :1]
     low = tiles.min(axis=(1, 2, 3), keepdims=True)
     high = tiles.max(axis=(1, 2, 3), keepdims=True)
@@ -168,25 +140,22 @@ def filters(kernel, *, num_columns: int = 8, title: str | None = None, size: flo
     return image_grid(tiles.astype(np.float32), num_columns=num_columns, title=title, size=size)
 
 
-def confusion_matrix(y_true, y_pred, *, class_names=None, normalize: bool = False, title: str | None = None):
-    """Confusion matrix (rows: true class, columns: predicted), drawn by scikit-learn."""
+def confusion_matrix(y_true, y_pred, *, class_names=None, title: str | None = None):
+    """Confusion matrix of counts (rows: true class, columns: predicted), drawn by scikit-learn."""
+    import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
 
     y_true = validation.as_labels("y_true", y_true)
     y_pred = validation.as_labels("y_pred", y_pred, length=len(y_true))
-    normalize = validation.as_bool("normalize", normalize)
     num_classes = int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
     if class_names is not None:
         if len(class_names) < num_classes:
             raise ValueError(f"class_names: expected at least {num_classes} names, got {len(class_names)}")
         num_classes = len(class_names)
-    plt = _pyplot()
     side = max(3.0, 0.45 * num_classes + 1.5)
     fig, ax = plt.subplots(figsize=(side, side))
-    ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=np.arange(num_classes), display_labels=class_names,
-        normalize="true" if normalize else None, values_format=".2f" if normalize else "d",
-        ax=ax, colorbar=False, xticks_rotation=45)
+    ConfusionMatrixDisplay.from_predictions(y_true, y_pred, labels=np.arange(num_classes), display_labels=class_names,
+                                            values_format="d", ax=ax, colorbar=False, xticks_rotation=45)
     if title:
         ax.set_title(title)
     fig.tight_layout()

@@ -33,17 +33,14 @@ def best_seconds(function, repeats: int = 15) -> tuple[float, float]:
     The minimum is the run least disturbed by other programs. CPU time counts every thread of
     the process, including BLAS or TensorFlow threads still spinning from an earlier call.
     """
-    if not callable(function):
-        raise TypeError(f"function: expected something to call with no arguments, got {function!r}")
     repeats = validation.as_int("repeats", repeats, minimum=1)
     function()
-    wall, cpu = [], []
+    timers = []
     for _ in range(repeats):
         with Timer() as timer:
             function()
-        wall.append(timer.seconds)
-        cpu.append(timer.cpu_seconds)
-    return min(wall), min(cpu)
+        timers.append(timer)
+    return min(timer.seconds for timer in timers), min(timer.cpu_seconds for timer in timers)
 
 
 def each(function, *iterables) -> tuple[list, np.ndarray]:

@@ -1,13 +1,23 @@
-"""Training helpers that lecture cells use again and again: histories as tables, the
-number of steps a run needs to reach a target, and a per-batch loss recorder."""
+"""Training helpers that lecture cells use again and again: histories as tables, steps to a
+target, a per-batch loss recorder, accuracy, restarting a compiled model, and stacked MLPs."""
 
 from __future__ import annotations
 
+import functools
 import weakref
 
 import numpy as np
 
 from utils import validation
+
+
+def metric_lists(history, name: str = "history") -> dict:
+    """The dict metric -> list of values of a Keras History (a dict given is returned as it is)."""
+    values = history.history if hasattr(history, "history") else history
+    if not isinstance(values, dict) or not values:
+        raise TypeError(f"{name}: expected a keras History or a non-empty dict of metric lists, "
+                        f"got {type(history).__name__}")
+    return values
 
 
 def history_table(history, *, decimals: int = 4, every: int = 1):
@@ -18,10 +28,7 @@ def history_table(history, *, decimals: int = 4, every: int = 1):
     """
     import pandas as pd
 
-    values = history.history if hasattr(history, "history") else history
-    if not isinstance(values, dict) or not values:
-        raise TypeError(f"history: expected a keras History or a non-empty dict of metric lists, "
-                        f"got {type(history).__name__}")
+    values = metric_lists(history)
     lengths = {len(v) for v in values.values()}
     if len(lengths) != 1:
         raise ValueError(f"history: expected metrics of equal length, got lengths {sorted(lengths)}")
@@ -64,34 +71,30 @@ def batch_loss_recorder():
 
         def on_train_batch_end(self, batch, logs=None):
             # Keras reports the running mean over the epoch; undo it to get this batch's loss.
-            mean = float(logs["loss"])
-            if batch == 0:
-                self._sum = 0.0
-            batch_loss = mean * (batch + 1) - self._sum
-            self._sum = mean * (batch + 1)
-            self.losses.append(batch_loss)
+            total = float(logs["loss"]) * (batch + 1)
+            self.losses.append(total - (self._total if batch else 0.0))
+            self._total = total
 
     return BatchLossRecorder()
 
 
-def accuracy(model, x, y, *, batch_size: int = 256) -> float:
+def accuracy(model, x, y) -> float:
     """Top-1 accuracy of a classifier `model` on images x [N, ...] with labels y [N].
 
-    Calls the model directly in inference mode, batch by batch, rather than `model.predict`:
+    Calls the model directly in inference mode, 256 images at a time, rather than `model.predict`:
     predict traces a new function for every new model, and evaluating many fresh models in a
     loop then makes TensorFlow warn about retracing.
     """
     x = validation.as_array("x", x, dtype_kind="f", min_size=1)
     y = validation.as_labels("y", y, length=len(x))
-    batch_size = validation.as_int("batch_size", batch_size, minimum=1)
     correct = 0
-    for start in range(0, len(x), batch_size):
-        batch = x[start:start + batch_size]
+    for start in range(0, len(x), 256):
+        batch = x[start:start + 256]
         scores = np.asarray(model(batch, training=False))
         if scores.ndim != 2 or scores.shape[1] < 2 or len(scores) != len(batch):
             raise ValueError(f"model: expected outputs [N, C] of C >= 2 class scores, got shape {scores.shape} "
                              f"for {len(batch)} images")
-        correct += int(np.sum(np.argmax(scores, axis=-1) == y[start:start + batch_size]))
+        correct += int(np.sum(np.argmax(scores, axis=-1) == y[start:start + 256]))
     return correct / len(x)
 
 
@@ -104,16 +107,14 @@ _FRESH_OPTIMIZER_STATE = weakref.WeakKeyDictionary()
 def restart(model, initial, *, learning_rate: float | None = None) -> None:
     """Start a new run on a compiled `model` without tracing its training step again.
 
-    `fit` traces the training step the first time it runs (seconds for a deep network, often
-    longer than a short run itself), and a new model means a new trace. Restarting instead
-    gives `model` the variables of `initial`, a model of the same architecture (for example
-    built after another seed; compiled or not, only its variables are read): its weights and the seed states of its random layers
-    (dropout, augmentation); and it puts the optimiser back to its state before the first step.
-    The next `fit` is then the same run as compiling and fitting a model built like `initial`.
-    Call it before every run, the first one included: that call records the optimiser's fresh
-    state (step counter, slots and learning rate), which every later call restores.
-    `learning_rate` then replaces the rate for this run (a rate given as a number is a
-    variable of the traced step, so changing it needs no new trace either).
+    `fit` traces the training step on its first run (seconds for a deep network, often longer
+    than a short run), and a new model means a new trace. Restarting instead gives `model` the
+    variables of `initial`, a model of the same architecture (built after another seed, say;
+    only its variables are read): its weights and its random layers' seed states (dropout,
+    augmentation). It also puts the optimiser back to its state before the first step, which
+    the first call records: call it before every run, the first one included. The next `fit` is
+    then the run of a model built like `initial`, compiled and fitted. `learning_rate` replaces
+    the rate for this run (a number rate is a variable of the traced step: no new trace either).
     """
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
@@ -135,57 +136,51 @@ def restart(model, initial, *, learning_rate: float | None = None) -> None:
 
 
 # --- Several networks trained as one model ------------------------------------------------
-# Taught in: notebooks/03_normalization.ipynb (also used by 07_training_recipe and 11_googlenet).
+# Taught in: notebooks/03_normalization.ipynb (also used by 06, 07, 08, 11 and 12).
 
 def stacked_mlp(num_networks: int, input_dim: int, classes: int, *, depth: int, width: int = 64,
                 activation: str = "relu", batch_norm: bool = False, weight_scales=None,
-                heads_at=(), blocks: str | None = None, dropout: float = 0.0, name: str = "stacked_mlp"):
-    """`num_networks` (K) independent multilayer perceptrons held in one Keras model.
+                heads_at=(), blocks: str | None = None, dropout: float = 0.0):
+    """`num_networks` (K) independent multilayer perceptrons held in one Keras model: the input
+    [N, input_dim] is shared, the output is [N, K, classes] softmax probabilities.
 
     Every weight tensor has a leading axis of size K, and network k uses only slice k of each:
     a hidden layer is `EinsumDense("nki,kio->nko")`, and BatchNorm (batch_norm=True, before the
-    activation as in Ioffe and Szegedy) keeps one mean and variance per network and unit. The input [N, input_dim] is shared; the output is [N, K, classes] softmax
-    probabilities. Trained with `summed_crossentropy` (or `summed_squared_error`) and a
-    per-parameter optimiser (SGD, momentum, Adam), each network gets exactly the gradient it
-    would get alone on the same batches, since no weight is shared: K seeds or settings for
-    the price of one traced model.
+    activation as in Ioffe and Szegedy) keeps one mean and variance per network and unit. No
+    weight is shared, so with `summed_crossentropy` (or `summed_squared_error`) and a
+    per-parameter optimiser (SGD, momentum, Adam) each network trains exactly as it would alone
+    on the same batches: K seeds or settings for the price of one traced model.
 
     Hidden kernels start as N(0, s_k^2) with s_k = weight_scales[k] (default: He, sqrt(2 / fan-in));
-    the output layer as N(0, 1 / width). heads_at=(4, 8) adds auxiliary softmax heads after those
-    hidden layers (GoogLeNet's auxiliary classifiers): the model then returns
-    [main, head_1, head_2, ...], each [N, K, classes].
+    the output layer as N(0, 1 / width). heads_at=(4, 8) adds auxiliary softmax heads (GoogLeNet's)
+    after those hidden layers: the model then returns [main, head_1, ...], each [N, K, classes].
 
     blocks="residual" groups the hidden layers in pairs, x -> act(x + F(x)) with
-    F = dense(act(dense(x))) (the basic block of He et al., without BN); blocks="plain" keeps
-    the same layers without the addition, x -> act(F(x)). Each block has a layer named
-    "block_{b}_gate" with a `gate` variable, 1 while training: set it to 0 to delete the block
-    at test time (the residual branch, or for the plain net the block's second layer, whose
-    input then passes through). Deleting blocks is Veit et al.'s (2016) experiment.
+    F = dense(act(dense(x))) (He et al.'s basic block, without BN); blocks="plain" drops the
+    addition, x -> act(F(x)). Block b's layer "block_{b}_gate" holds a `gate` variable, 1 in
+    training: set it to 0 to delete the block at test time (the residual branch, or in the plain
+    net the block's second layer, whose input then passes through), Veit et al.'s (2016) experiment.
 
-    dropout=0.5 adds `Dropout(0.5)` after every hidden activation; its masks are drawn
-    element by element, so each network gets its own.
+    dropout=0.5 adds `Dropout(0.5)` after every hidden activation, with masks drawn element by
+    element, so each network gets its own.
     """
     import keras
 
-    num_networks = validation.as_int("num_networks", num_networks, minimum=1)
-    depth = validation.as_int("depth", depth, minimum=1)
     if weight_scales is None:
         weight_scales = [np.sqrt(2 / width)] * num_networks
-    weight_scales = np.asarray(weight_scales, dtype=np.float32)
-    if weight_scales.shape != (num_networks,):
-        raise ValueError(f"weight_scales: expected {num_networks} values, got shape {weight_scales.shape}")
 
-    def dense(units, scale):
+    def dense(units, stddev, **options):   # [N, K, fan-in] -> [N, K, units]
         return keras.layers.EinsumDense("nki,kio->nko", output_shape=(num_networks, units),
-                                        bias_axes=None if batch_norm else "ko",
-                                        kernel_initializer=keras.initializers.RandomNormal(stddev=scale))
+                                        kernel_initializer=keras.initializers.RandomNormal(stddev=stddev), **options)
+
+    def softmax_head(x):
+        return dense(classes, np.sqrt(1 / width), bias_axes="ko", activation="softmax")(x)
 
     inputs = keras.Input((input_dim,))
     x = keras.layers.RepeatVector(num_networks)(inputs)           # [N, K, input_dim]
     hidden, heads = [], []
-    block_input = None
     for index in range(1, depth + 1):
-        layer = dense(width, 1.0)
+        layer = dense(width, 1.0, bias_axes=None if batch_norm else "ko")
         hidden.append(layer)
         if blocks and index % 2 == 1:
             block_input = x
@@ -195,24 +190,23 @@ def stacked_mlp(num_networks: int, input_dim: int, classes: int, *, depth: int, 
             x = keras.layers.BatchNormalization()(x)
             x = keras.layers.Reshape((num_networks, width))(x)
         if blocks and index % 2 == 0:
-            x = _Gate(blocks == "residual", name=f"block_{index // 2}_gate")([block_input if blocks == "residual" else previous, x])
+            residual = blocks == "residual"
+            gate = _gate_class()(residual, name=f"block_{index // 2}_gate")
+            x = gate([block_input if residual else previous, x])
         previous = x = keras.layers.Activation(activation)(x)
         if dropout:
             x = keras.layers.Dropout(dropout)(x)
         if index in heads_at:
-            heads.append(keras.layers.EinsumDense("nki,kio->nko", output_shape=(num_networks, classes),
-                                                  bias_axes="ko", activation="softmax",
-                                                  kernel_initializer=keras.initializers.RandomNormal(
-                                                      stddev=np.sqrt(1 / width)))(x))
-    outputs = keras.layers.EinsumDense("nki,kio->nko", output_shape=(num_networks, classes), bias_axes="ko",
-                                       activation="softmax",
-                                       kernel_initializer=keras.initializers.RandomNormal(stddev=np.sqrt(1 / width)))(x)
-    model = keras.Model(inputs, [outputs, *heads] if heads else outputs, name=name)
+            heads.append(softmax_head(x))
+    outputs = softmax_head(x)
+    model = keras.Model(inputs, [outputs, *heads] if heads else outputs, name="stacked_mlp")
+    scales = np.asarray(weight_scales, dtype=np.float32)[:, None, None]
     for layer in hidden:   # unit-variance draws, scaled per network
-        layer.kernel.assign(layer.kernel * weight_scales[:, None, None])
+        layer.kernel.assign(layer.kernel * scales)
     return model
 
 
+@functools.cache
 def _gate_class():
     import keras
 
@@ -231,10 +225,6 @@ def _gate_class():
             return a + self.gate * branch if self.residual else self.gate * branch + (1 - self.gate) * a
 
     return Gate
-
-
-def _Gate(residual, name):
-    return _gate_class()(residual, name=name)
 
 
 def _labels_per_network(y_true, y_pred):
@@ -263,31 +253,26 @@ def summed_squared_error(y_true, y_pred):
     return ops.sum(ops.sum(ops.square(y_pred - one_hot), axis=-1), axis=1)
 
 
-def per_network(model, x, y, *, batch_size: int = 512, training: bool = False) -> dict:
+def per_network(model, x, y, *, training: bool = False) -> dict:
     """Cross-entropy and accuracy of each network of a `stacked_mlp` model on (x, y).
 
-    Returns {"loss": [K], "accuracy": [K]} as NumPy arrays, batch by batch, in inference mode;
-    `training=True` uses BatchNorm's batch statistics instead (the loss the optimiser sees),
+    Returns {"loss": [K], "accuracy": [K]} as NumPy arrays, 512 images at a time, in inference
+    mode; `training=True` uses BatchNorm's batch statistics instead (the loss the optimiser sees),
     without changing any weight or moving statistic."""
     x = validation.as_array("x", x, dtype_kind="f", min_size=1)
     y = validation.as_labels("y", y, length=len(x))
-    batch_size = validation.as_int("batch_size", batch_size, minimum=1)
-    if not isinstance(training, (bool, np.bool_)):
-        raise TypeError(f"training: expected a bool, got {type(training).__name__}")
-    if training:
-        # Keras updates BatchNorm's moving statistics on a training-mode call: keep them.
-        saved = [np.array(weight) for weight in model.non_trainable_weights]
-    def main_output(batch):   # models with auxiliary heads return [main, head_1, ...]
-        output = model(batch, training=bool(training))
-        return np.asarray(output[0] if isinstance(output, (list, tuple)) else output)
-
-    probabilities = np.concatenate([main_output(x[start:start + batch_size])
-                                    for start in range(0, len(x), batch_size)])
+    training = validation.as_bool("training", training)
+    # Keras updates BatchNorm's moving statistics on a training-mode call: keep them.
+    saved = [np.array(weight) for weight in model.non_trainable_weights] if training else []
+    batches = []
+    for start in range(0, len(x), 512):
+        output = model(x[start:start + 512], training=training)   # with auxiliary heads: [main, head_1, ...]
+        batches.append(np.asarray(output[0] if isinstance(output, (list, tuple)) else output))
+    probabilities = np.concatenate(batches)
     if probabilities.ndim != 3:
-        raise ValueError(f"model: expected outputs [N, K, C] from training.stacked_mlp, got shape {probabilities.shape}")
-    if training:
-        for weight, value in zip(model.non_trainable_weights, saved):
-            weight.assign(value)
+        raise ValueError(f"model: expected outputs [N, K, C] of training.stacked_mlp, got shape {probabilities.shape}")
+    for weight, value in zip(model.non_trainable_weights, saved):
+        weight.assign(value)
     picked = np.take_along_axis(probabilities, y[:, None, None].astype(np.int64), axis=2)[..., 0]
     loss = -np.log(np.clip(picked.astype(np.float64), 1e-12, None)).mean(axis=0)
     accuracy = (probabilities.argmax(axis=-1) == y[:, None]).mean(axis=0)

@@ -6,11 +6,9 @@
 - `make_shapes`, `load_shapes`: synthetic coloured shapes with boxes (classification and detection).
 """
 
-from utils.data.dataset import ImageDataset, stratified_split
+from utils.data.dataset import ImageDataset
 from utils.data.photos import PHOTO_NAMES, load_digits, load_photo, load_photo_patches, sample_photos
 from utils.data.shapes import BACKGROUNDS, SHAPE_NAMES, ShapesSample, load_shapes, make_shapes
 
-__all__ = [
-    "BACKGROUNDS", "ImageDataset", "PHOTO_NAMES", "SHAPE_NAMES", "ShapesSample", "load_digits",
-    "load_photo", "load_photo_patches", "load_shapes", "make_shapes", "sample_photos", "stratified_split",
-]
+__all__ = ["BACKGROUNDS", "ImageDataset", "PHOTO_NAMES", "SHAPE_NAMES", "ShapesSample", "load_digits", "load_photo",
+           "load_photo_patches", "load_shapes", "make_shapes", "sample_photos"]

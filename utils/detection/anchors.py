@@ -15,60 +15,51 @@ from utils.detection.boxes import _iou, as_boxes
 SSD_VARIANCES = (0.1, 0.1, 0.2, 0.2)
 
 
-def default_boxes(image_size: int, feature_map_sizes, scales, aspect_ratios=(1.0, 2.0, 0.5), *,
-                  extra_box: bool = True) -> np.ndarray:
+def default_boxes(image_size: int, feature_map_sizes, scales, aspect_ratios=(1.0, 2.0, 0.5)) -> np.ndarray:
     """SSD's default boxes over several square feature maps.
 
     image_size: side of the square input in pixels.
     feature_map_sizes: [L] sides f_l of the feature maps; map l has f_l x f_l cells of
         image_size / f_l pixels, with boxes centred at ((j + 0.5) / f_l, (i + 0.5) / f_l) * image_size.
-    scales: [L] or [L + 1] box sizes s_l as fractions of image_size, one per map.
-    aspect_ratios: ratios a = width / height; each gives a box of width s sqrt(a) and height
-        s / sqrt(a) (times image_size).
-    extra_box: also SSD's extra square box of side sqrt(s_l s_{l+1}) (needs L + 1 scales;
-        with L scales s_{L+1} = 1).
-    Returns [sum_l f_l^2 B, 4] with B = len(aspect_ratios) + extra_box boxes per cell, ordered
+    scales: [L + 1] box sizes s_l as fractions of image_size, one per map plus the next one.
+    aspect_ratios: ratios a = width / height; each gives a box of width s_l sqrt(a) and height
+        s_l / sqrt(a) (times image_size). SSD's extra square box of side sqrt(s_l s_{l+1}) follows.
+    Returns [sum_l f_l^2 B, 4] with B = len(aspect_ratios) + 1 boxes per cell, ordered
     map by map, then row, column, box: the order of a Conv2D head's [N, f, f, B * 4] output
     reshaped to [N, f * f * B, 4]. Boxes may reach outside the image.
     """
     image_size = validation.as_int("image_size", image_size, minimum=1)
     sizes = validation.as_array("feature_map_sizes", feature_map_sizes, ndim=1, dtype_kind="iu", min_size=1)
-    if sizes.min() < 1:
-        raise ValueError(f"feature_map_sizes: expected positive sizes, got {sizes.tolist()}")
-    scales = validation.as_array("scales", scales, ndim=1, dtype_kind="fiu", finite=True).astype(float)
-    if len(scales) not in (len(sizes), len(sizes) + 1):
-        raise ValueError(f"scales: expected {len(sizes)} or {len(sizes) + 1} values (one per feature map), "
-                         f"got {len(scales)}")
-    if scales.min() <= 0:
-        raise ValueError(f"scales: expected positive fractions of the image, got {scales.tolist()}")
+    scales = validation.as_array("scales", scales, ndim=1, dtype_kind="fiu", finite=True, min_size=1).astype(float)
     ratios = validation.as_array("aspect_ratios", aspect_ratios, ndim=1, dtype_kind="fiu", finite=True,
                                  min_size=1).astype(float)
-    if ratios.min() <= 0:
-        raise ValueError(f"aspect_ratios: expected positive width / height ratios, got {ratios.tolist()}")
-    extra_box = validation.as_bool("extra_box", extra_box)
-    next_scales = np.append(scales, 1.0) if len(scales) == len(sizes) else scales
+    for name, values in (("feature_map_sizes", sizes), ("scales", scales), ("aspect_ratios", ratios)):
+        if values.min() <= 0:
+            raise ValueError(f"{name}: expected positive values, got {values.tolist()}")
+    if len(scales) != len(sizes) + 1:
+        raise ValueError(f"scales: expected {len(sizes) + 1} values (one per feature map and the next one), "
+                         f"got {len(scales)}")
     all_boxes = []
     for level, size in enumerate(sizes.tolist()):
-        scale = scales[level]
-        shapes = [(scale * np.sqrt(r), scale / np.sqrt(r)) for r in ratios]
-        if extra_box:
-            side = np.sqrt(scale * next_scales[level + 1])
-            shapes.append((side, side))
-        shapes = np.array(shapes) * image_size  # [B, 2] (width, height)
+        scale, side = scales[level], np.sqrt(scales[level] * scales[level + 1])
+        shapes = np.array([(scale * np.sqrt(r), scale / np.sqrt(r)) for r in ratios] + [(side, side)])
+        shapes = shapes * image_size  # [B, 2] (width, height)
         centres = (np.arange(size) + 0.5) / size * image_size
         cy, cx = np.meshgrid(centres, centres, indexing="ij")
-        cx = np.repeat(cx.reshape(-1), len(shapes))
+        width, height = np.tile(shapes, (size * size, 1)).T
+        cx = np.repeat(cx.reshape(-1), len(shapes))  # each cell's centre, once per box
         cy = np.repeat(cy.reshape(-1), len(shapes))
-        width = np.tile(shapes[:, 0], size * size)
-        height = np.tile(shapes[:, 1], size * size)
-        all_boxes.append(np.stack([cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2], axis=1))
+        all_boxes.append(_corner_form(cx, cy, width, height))
     return np.concatenate(all_boxes).astype(np.float32)
 
 
 def _centre_form(boxes):
-    width = boxes[:, 2] - boxes[:, 0]
-    height = boxes[:, 3] - boxes[:, 1]
+    width, height = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     return boxes[:, 0] + width / 2, boxes[:, 1] + height / 2, width, height
+
+
+def _corner_form(cx, cy, width, height):
+    return np.stack([cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2], axis=1)
 
 
 def _check_variances(variances):
@@ -95,10 +86,9 @@ def encode_boxes(boxes, anchors, variances=SSD_VARIANCES) -> np.ndarray:
     variances = _check_variances(variances)
     bx, by, bw, bh = _centre_form(boxes)
     ax, ay, aw, ah = _centre_form(anchors)
-    if np.any(bw <= 0) or np.any(bh <= 0):
-        raise ValueError("boxes: expected positive widths and heights to take their log")
-    if np.any(aw <= 0) or np.any(ah <= 0):
-        raise ValueError("anchors: expected positive widths and heights")
+    for name, width, height in (("boxes", bw, bh), ("anchors", aw, ah)):
+        if np.any(width <= 0) or np.any(height <= 0):
+            raise ValueError(f"{name}: expected positive widths and heights (their log is taken)")
     deltas = np.stack([(bx - ax) / aw, (by - ay) / ah, np.log(bw / aw), np.log(bh / ah)], axis=1)
     return (deltas / variances).astype(np.float32)
 
@@ -116,34 +106,30 @@ def decode_boxes(deltas, anchors, variances=SSD_VARIANCES) -> np.ndarray:
     cx, cy = ax + deltas[:, 0] * aw, ay + deltas[:, 1] * ah
     width = aw * np.exp(np.minimum(deltas[:, 2], 4.0))
     height = ah * np.exp(np.minimum(deltas[:, 3], 4.0))
-    return np.stack([cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2], axis=1).astype(np.float32)
+    return _corner_form(cx, cy, width, height).astype(np.float32)
 
 
-def match_anchors(gt_boxes, anchors, iou_threshold: float = 0.5, *, negative_threshold: float | None = None,
-                  force_best: bool = True) -> np.ndarray:
+def match_anchors(gt_boxes, anchors, iou_threshold: float = 0.5, *, negative_threshold: float | None = None):
     """Assign each anchor an object, SSD-style (and Faster R-CNN's RPN with two thresholds).
 
     gt_boxes: [G, 4]; anchors: [A, 4]. An anchor whose best IoU with an object is >=
     iou_threshold takes that object; anchors below negative_threshold (default: iou_threshold)
-    are background (-1); anchors in between are ignored (-2). With force_best, each object also
-    takes the anchor that overlaps it most, so no object is left without an anchor.
+    are background (-1); anchors in between are ignored (-2). Each object also takes the anchor
+    that overlaps it most, so no object is left without an anchor.
     Returns [A] int64: the matched object's index, -1 background, -2 ignored.
     """
     gt_boxes, anchors = as_boxes("gt_boxes", gt_boxes), as_boxes("anchors", anchors)
     iou_threshold = validation.as_float("iou_threshold", iou_threshold, minimum=0.0, maximum=1.0)
     negative_threshold = iou_threshold if negative_threshold is None else validation.as_float(
         "negative_threshold", negative_threshold, minimum=0.0, maximum=iou_threshold)
-    force_best = validation.as_bool("force_best", force_best)
     matches = np.full(len(anchors), -1, dtype=np.int64)
     if len(gt_boxes) == 0:
         return matches
     overlaps = _iou(anchors, gt_boxes)  # [A, G]
-    best_gt = overlaps.argmax(axis=1)
-    best_iou = overlaps.max(axis=1)
+    best_gt, best_iou = overlaps.argmax(axis=1), overlaps.max(axis=1)
     matches[best_iou >= iou_threshold] = best_gt[best_iou >= iou_threshold]
     matches[(best_iou >= negative_threshold) & (best_iou < iou_threshold)] = -2
-    if force_best:
-        for g, anchor in enumerate(overlaps.argmax(axis=0)):
-            if overlaps[anchor, g] > 0:
-                matches[anchor] = g
+    for g, anchor in enumerate(overlaps.argmax(axis=0)):
+        if overlaps[anchor, g] > 0:
+            matches[anchor] = g
     return matches

@@ -26,20 +26,17 @@ def as_boxes(name: str, value) -> np.ndarray:
     if array.ndim != 2 or array.shape[1] != 4:
         raise ValueError(f"{name}: expected boxes of shape {_LAYOUT}, got shape {array.shape}")
     array = array.astype(np.float64)
-    if np.isnan(array).any():
-        row = int(np.flatnonzero(np.isnan(array).any(axis=1))[0])
-        raise ValueError(f"{name}: box {row} contains NaN: {array[row].tolist()}")
-    if not np.isfinite(array).all():
-        row = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
-        raise ValueError(f"{name}: box {row} is not finite: {array[row].tolist()}")
+    finite = np.isfinite(array).all(axis=1)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        problem = "contains NaN" if np.isnan(array[row]).any() else "is not finite"
+        raise ValueError(f"{name}: box {row} {problem}: {array[row].tolist()}")
     for axis, (low, high) in (("x", (0, 2)), ("y", (1, 3))):
         bad = np.flatnonzero(array[:, high] < array[:, low])
         if len(bad):
             row = int(bad[0])
-            raise ValueError(
-                f"{name}: box {row} has {axis}_max < {axis}_min ({array[row, high]:g} < {array[row, low]:g}); "
-                f"expected (x_min, y_min, x_max, y_max), got {array[row].tolist()}"
-            )
+            raise ValueError(f"{name}: box {row} has {axis}_max < {axis}_min ({array[row, high]:g} < "
+                             f"{array[row, low]:g}); expected (x_min, y_min, x_max, y_max), got {array[row].tolist()}")
     return array
 
 
@@ -49,17 +46,15 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     # its largest coordinate (exact) keeps the areas of huge or tiny boxes from overflowing to
     # inf or underflowing to 0; for ordinary boxes the result is bit for bit the same.
     largest = np.maximum(np.abs(a).max(axis=1, initial=0)[:, None], np.abs(b).max(axis=1, initial=0)[None, :])
-    scale = np.ldexp(1.0, np.frexp(largest)[1])
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    intersection = np.clip(x1 - x0, 0, None) / scale * (np.clip(y1 - y0, 0, None) / scale)
-    area_a = (a[:, None, 2] - a[:, None, 0]) / scale * ((a[:, None, 3] - a[:, None, 1]) / scale)
-    area_b = (b[None, :, 2] - b[None, :, 0]) / scale * ((b[None, :, 3] - b[None, :, 1]) / scale)
-    union = area_a + area_b - intersection
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(union > 0, intersection / np.where(union > 0, union, 1), 0.0)
+    scale = np.ldexp(1.0, np.frexp(largest)[1])[..., None]  # [N, M, 1]
+    # (width, height) [N, M, 2] of each pair's intersection and of each box, divided by the scale
+    overlap = np.minimum(a[:, None, 2:], b[None, :, 2:]) - np.maximum(a[:, None, :2], b[None, :, :2])
+    sides_i = np.clip(overlap, 0, None) / scale
+    sides_a = (a[:, None, 2:] - a[:, None, :2]) / scale
+    sides_b = (b[None, :, 2:] - b[None, :, :2]) / scale
+    intersection = sides_i[..., 0] * sides_i[..., 1]
+    union = sides_a[..., 0] * sides_a[..., 1] + sides_b[..., 0] * sides_b[..., 1] - intersection
+    return np.where(union > 0, intersection / np.where(union > 0, union, 1), 0.0)
 
 
 def iou(boxes_a, boxes_b) -> np.ndarray:
@@ -72,11 +67,12 @@ def iou(boxes_a, boxes_b) -> np.ndarray:
     return _iou(as_boxes("boxes_a", boxes_a), as_boxes("boxes_b", boxes_b))
 
 
-def _check_scores(scores, count: int) -> np.ndarray:
-    scores = validation.as_array("scores", scores, ndim=1, dtype_kind="fiu", layout="[N] of box scores",
+def _check_scores(name: str, scores, count: int) -> np.ndarray:
+    """One finite score per box: float64 [count] (a copy)."""
+    scores = validation.as_array(name, scores, ndim=1, dtype_kind="fiu", layout="[N] of box scores",
                                  finite=True).astype(np.float64)
     if len(scores) != count:
-        raise ValueError(f"scores: expected one score per box ({count}), got {len(scores)}")
+        raise ValueError(f"{name}: expected one score per box ({count}), got {len(scores)}")
     return scores
 
 
@@ -89,7 +85,7 @@ def nms(boxes, scores, iou_threshold: float = 0.5, max_outputs: int | None = Non
     K <= max_outputs (None: no limit): the result of `tf.image.non_max_suppression`.
     """
     boxes = as_boxes("boxes", boxes)
-    scores = _check_scores(scores, len(boxes))
+    scores = _check_scores("scores", scores, len(boxes))
     iou_threshold = validation.as_float("iou_threshold", iou_threshold, minimum=0.0, maximum=1.0)
     limit = len(boxes) if max_outputs is None else validation.as_int("max_outputs", max_outputs, minimum=0)
     order = np.argsort(-scores, kind="stable")
@@ -102,8 +98,7 @@ def nms(boxes, scores, iou_threshold: float = 0.5, max_outputs: int | None = Non
     return np.array(keep, dtype=np.int64)
 
 
-def soft_nms(boxes, scores, sigma: float = 0.5, score_threshold: float = 0.0,
-             max_outputs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def soft_nms(boxes, scores, sigma: float = 0.5, score_threshold: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian soft-NMS (Bodla et al., 2017): instead of dropping a box that overlaps a kept
     one, multiply its score by exp(-IoU^2 / (2 sigma)) (the convention of
     `tf.image.non_max_suppression_with_scores(..., soft_nms_sigma=sigma)`).
@@ -112,13 +107,12 @@ def soft_nms(boxes, scores, sigma: float = 0.5, score_threshold: float = 0.0,
     boxes whose decayed score is <= score_threshold are dropped.
     """
     boxes = as_boxes("boxes", boxes)
-    scores = _check_scores(scores, len(boxes)).copy()
+    scores = _check_scores("scores", scores, len(boxes))  # a copy: decayed in place below
     sigma = validation.as_float("sigma", sigma, minimum=0.0, exclusive_minimum=True)
     score_threshold = validation.as_float("score_threshold", score_threshold)
-    limit = len(boxes) if max_outputs is None else validation.as_int("max_outputs", max_outputs, minimum=0)
     remaining = np.flatnonzero(scores > score_threshold)
     keep, kept_scores = [], []
-    while len(remaining) and len(keep) < limit:
+    while len(remaining):
         best = remaining[np.argsort(-scores[remaining], kind="stable")[0]]
         keep.append(int(best))
         kept_scores.append(float(scores[best]))
@@ -144,6 +138,15 @@ def count_all_boxes(height: int, width: int, *, ordered_corners: bool = True) ->
     return (width + 1) * width // 2 * ((height + 1) * height // 2)
 
 
+def _check_window_sizes(window_sizes) -> list:
+    """window_sizes [K, 2] of positive (height, width) pairs, as a list of pairs."""
+    sizes = validation.as_array("window_sizes", window_sizes, ndim=2, dtype_kind="iu",
+                                layout="[K, 2] of (window_height, window_width)", min_size=2)
+    if sizes.shape[1] != 2 or sizes.min() < 1:
+        raise ValueError(f"window_sizes: expected [K, 2] positive (height, width) pairs, got {sizes.tolist()}")
+    return sizes.tolist()
+
+
 def count_sliding_windows(height: int, width: int, window_sizes, stride: int) -> int:
     """Number of windows a sliding-window detector scores: for each (window_height,
     window_width) in `window_sizes`, (floor((H - h) / s) + 1) * (floor((W - w) / s) + 1)
@@ -151,49 +154,40 @@ def count_sliding_windows(height: int, width: int, window_sizes, stride: int) ->
     height = validation.as_int("height", height, minimum=1)
     width = validation.as_int("width", width, minimum=1)
     stride = validation.as_int("stride", stride, minimum=1)
-    sizes = validation.as_array("window_sizes", window_sizes, ndim=2, dtype_kind="iu",
-                                layout="[K, 2] of (window_height, window_width)", min_size=2)
-    if sizes.shape[1] != 2 or sizes.min() < 1:
-        raise ValueError(f"window_sizes: expected [K, 2] positive (height, width) pairs, got {sizes.tolist()}")
     total = 0
-    for window_height, window_width in sizes.tolist():
+    for window_height, window_width in _check_window_sizes(window_sizes):
         if window_height <= height and window_width <= width:
             total += ((height - window_height) // stride + 1) * ((width - window_width) // stride + 1)
     return int(total)
 
 
-def select_detections(boxes, class_probabilities, *, score_threshold: float = 0.01, iou_threshold: float = 0.45,
-                      max_detections: int = 100) -> dict:
+def select_detections(boxes, class_probabilities, *, score_threshold: float = 0.01,
+                      iou_threshold: float = 0.45) -> dict:
     """Turn one image's scored boxes into detections: per class, drop scores below
-    score_threshold, run `nms`, then keep the max_detections highest scores overall.
+    score_threshold, run `nms`, then keep the 100 highest scores overall.
 
-    boxes: [P, 4] (one box for all classes) or [P, C, 4] (one box per class);
-    class_probabilities: [P, C + 1] with column 0 the background.
-    Returns {"boxes": [D, 4], "labels": [D] in 0..C-1, "scores": [D]}, highest score first.
+    boxes: [P, 4], one box for all classes; class_probabilities: [P, C + 1] with column 0 the
+    background. Returns {"boxes": [D, 4], "labels": [D] in 0..C-1, "scores": [D]}, highest
+    score first.
     """
     probabilities = validation.as_array("class_probabilities", class_probabilities, ndim=2, dtype_kind="fiu",
                                         finite=True, layout="[P, C + 1], column 0 the background")
-    raw = validation.as_array("boxes", boxes, ndim=(2, 3), dtype_kind="fiu", layout="[P, 4] or [P, C, 4]")
-    num_classes = probabilities.shape[1] - 1
-    if num_classes < 1:
+    boxes = as_boxes("boxes", boxes)
+    if probabilities.shape[1] < 2:
         raise ValueError(f"class_probabilities: expected C + 1 >= 2 columns, got {probabilities.shape[1]}")
-    if raw.shape[0] != probabilities.shape[0]:
-        raise ValueError(f"boxes: expected {probabilities.shape[0]} boxes like class_probabilities, got {raw.shape[0]}")
-    if raw.ndim == 3 and raw.shape[1:] != (num_classes, 4):
-        raise ValueError(f"boxes: expected [P, {num_classes}, 4] per-class boxes, got {raw.shape}")
+    if len(boxes) != len(probabilities):
+        raise ValueError(f"boxes: expected {len(probabilities)} boxes like class_probabilities, got {len(boxes)}")
     score_threshold = validation.as_float("score_threshold", score_threshold, minimum=0.0)
     iou_threshold = validation.as_float("iou_threshold", iou_threshold, minimum=0.0, maximum=1.0)
-    max_detections = validation.as_int("max_detections", max_detections, minimum=1)
     kept_boxes, kept_labels, kept_scores = [], [], []
-    for label in range(num_classes):
-        class_boxes = as_boxes("boxes", raw[:, label] if raw.ndim == 3 else raw)
+    for label in range(probabilities.shape[1] - 1):
         scores = probabilities[:, label + 1].astype(np.float64)
         candidates = np.flatnonzero(scores >= score_threshold)
-        keep = candidates[nms(class_boxes[candidates], scores[candidates], iou_threshold, max_detections)]
-        kept_boxes.append(class_boxes[keep])
+        keep = candidates[nms(boxes[candidates], scores[candidates], iou_threshold, 100)]
+        kept_boxes.append(boxes[keep])
         kept_labels.append(np.full(len(keep), label, dtype=np.int64))
         kept_scores.append(scores[keep])
     scores = np.concatenate(kept_scores)
-    order = np.argsort(-scores, kind="stable")[:max_detections]
+    order = np.argsort(-scores, kind="stable")[:100]
     return {"boxes": np.concatenate(kept_boxes)[order], "labels": np.concatenate(kept_labels)[order],
             "scores": scores[order]}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from utils import validation
-from utils.detection.boxes import _iou, as_boxes
+from utils.detection.boxes import _check_scores, _iou, as_boxes
 
 # COCO's ten IoU thresholds 0.50:0.05:0.95 and 101 recall points, built as pycocotools does.
 COCO_IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
@@ -23,15 +23,15 @@ COCO_RECALL_POINTS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) +
 # COCO's area ranges in pixels^2 (bounds included on both sides, as in pycocotools).
 COCO_AREA_RANGES = {"all": (0.0, 1e5**2), "small": (0.0, 32.0**2), "medium": (32.0**2, 96.0**2),
                     "large": (96.0**2, 1e5**2)}
+COCO_MAX_DETECTIONS = (1, 10, 100)  # detections per image (and class) for AR1, AR10, AR100
 AP_METHODS = ("all", "11point", "coco101")
 
 
 # --------------------------------------------------------------------------- input checks
 def _check_image(name: str, entry, *, with_scores: bool):
-    if not isinstance(entry, dict):
-        wanted = "'boxes', 'labels', 'scores'" if with_scores else "'boxes', 'labels'"
-        raise TypeError(f"{name}: expected a dict with {wanted}, got {type(entry).__name__}")
     keys = ("boxes", "labels", "scores") if with_scores else ("boxes", "labels")
+    if not isinstance(entry, dict):
+        raise TypeError(f"{name}: expected a dict with {', '.join(map(repr, keys))}, got {type(entry).__name__}")
     for key in keys:
         if key not in entry:
             raise ValueError(f"{name}: missing key {key!r} (expected keys {', '.join(keys)})")
@@ -43,28 +43,56 @@ def _check_image(name: str, entry, *, with_scores: bool):
     if labels.size and labels.min() < -1:
         raise ValueError(f"{name}['labels']: expected class ids >= 0 (or -1 for a padding row), got {labels.min()}")
     real = labels >= 0  # rows with label -1 are the padding of augment.pad_boxes: not boxes
-    if with_scores:
-        scores = validation.as_array(f"{name}['scores']", entry["scores"], ndim=1, dtype_kind="fiu",
-                                     finite=True).astype(np.float64)
-        if len(scores) != len(boxes):
-            raise ValueError(f"{name}: expected one score per box ({len(boxes)}), got {len(scores)}")
-        return boxes[real], labels[real], scores[real]
-    return boxes[real], labels[real]
+    if not with_scores:
+        return boxes[real], labels[real]
+    scores = _check_scores(f"{name}['scores']", entry["scores"], len(boxes))
+    return boxes[real], labels[real], scores[real]
 
 
 def _check_dataset(ground_truths, detections):
+    """The checked per-image (boxes, labels) and (boxes, labels, scores), and the sorted
+    classes that have at least one ground-truth box."""
     for name, value in (("ground_truths", ground_truths), ("detections", detections)):
         if isinstance(value, dict) or not hasattr(value, "__len__"):
             raise TypeError(f"{name}: expected a list with one dict per image, got {type(value).__name__}")
     if len(ground_truths) != len(detections):
-        raise ValueError(f"detections: expected one entry per image ({len(ground_truths)}), "
-                         f"got {len(detections)}")
+        raise ValueError(f"detections: expected one entry per image ({len(ground_truths)}), got {len(detections)}")
     truths = [_check_image(f"ground_truths[{i}]", g, with_scores=False) for i, g in enumerate(ground_truths)]
     found = [_check_image(f"detections[{i}]", d, with_scores=True) for i, d in enumerate(detections)]
-    return truths, found
+    classes = sorted({int(c) for _, labels in truths for c in labels})
+    return truths, found, classes
+
+
+def _by_image(truths, found, label):
+    """(gt_boxes, det_boxes, det_scores) of one class, for each image that has any of them."""
+    for (gt_boxes, gt_labels), (det_boxes, det_labels, det_scores) in zip(truths, found):
+        gt, mine = gt_labels == label, det_labels == label
+        if gt.any() or mine.any():
+            yield gt_boxes[gt], det_boxes[mine], det_scores[mine]
 
 
 # --------------------------------------------------------------------------- matching, PR, AP
+def _coco_match(overlaps, threshold: float, gt_ignore) -> np.ndarray:
+    """pycocotools' greedy matching of detections (rows of overlaps [D, G], highest score first):
+    each takes the unmatched ground truth of highest IoU >= threshold, a real one before any
+    ignored one (gt_ignore [G] bool, ignored last). Returns [D] int64, -1 for no match."""
+    matched = np.full(len(overlaps), -1, dtype=np.int64)
+    taken = np.zeros(len(gt_ignore), dtype=bool)
+    for d in range(len(overlaps)):
+        best, match = min(threshold, 1 - 1e-10), -1
+        for g in range(len(gt_ignore)):
+            if taken[g]:
+                continue
+            if match > -1 and not gt_ignore[match] and gt_ignore[g]:
+                break  # already matched a real box; only ignored ones are left
+            if overlaps[d, g] < best:
+                continue
+            best, match = overlaps[d, g], g
+        if match > -1:
+            taken[match], matched[d] = True, match
+    return matched
+
+
 def match_detections(gt_boxes, det_boxes, det_scores, iou_threshold: float = 0.5, *, rule: str = "coco"):
     """Decide which detections of one class in one image are true positives.
 
@@ -79,29 +107,20 @@ def match_detections(gt_boxes, det_boxes, det_scores, iou_threshold: float = 0.5
     """
     gt_boxes = as_boxes("gt_boxes", gt_boxes)
     det_boxes = as_boxes("det_boxes", det_boxes)
-    det_scores = validation.as_array("det_scores", det_scores, ndim=1, dtype_kind="fiu", finite=True)
-    if len(det_scores) != len(det_boxes):
-        raise ValueError(f"det_scores: expected one score per box ({len(det_boxes)}), got {len(det_scores)}")
+    det_scores = _check_scores("det_scores", det_scores, len(det_boxes))
     iou_threshold = validation.as_float("iou_threshold", iou_threshold, minimum=0.0, maximum=1.0)
     validation.as_choice("rule", rule, ("coco", "voc"))
-    overlaps = _iou(det_boxes, gt_boxes)
+    order = np.argsort(-det_scores, kind="stable")
+    overlaps = _iou(det_boxes[order], gt_boxes)
     matched_gt = np.full(len(det_boxes), -1, dtype=np.int64)
-    taken = np.zeros(len(gt_boxes), dtype=bool)
-    for d in np.argsort(-det_scores, kind="stable"):
-        if len(gt_boxes) == 0:
-            break
-        if rule == "voc":
-            g = int(np.argmax(overlaps[d]))
-            if overlaps[d, g] > iou_threshold and not taken[g]:
+    if rule == "coco":
+        matched_gt[order] = _coco_match(overlaps, iou_threshold, np.zeros(len(gt_boxes), dtype=bool))
+    elif len(gt_boxes):
+        taken = np.zeros(len(gt_boxes), dtype=bool)
+        for d, row in zip(order, overlaps):
+            g = int(np.argmax(row))
+            if row[g] > iou_threshold and not taken[g]:
                 taken[g], matched_gt[d] = True, g
-        else:
-            best, g_best = min(iou_threshold, 1 - 1e-10), -1
-            for g in range(len(gt_boxes)):
-                if taken[g] or overlaps[d, g] < best:
-                    continue
-                best, g_best = overlaps[d, g], g
-            if g_best >= 0:
-                taken[g_best], matched_gt[d] = True, g_best
     return matched_gt >= 0, matched_gt
 
 
@@ -127,6 +146,16 @@ def precision_recall(scores, is_true_positive, num_ground_truths: int):
                          f"{num_ground_truths} ground-truth boxes")
     ranks = np.arange(1, len(order) + 1)
     return true_positives / ranks, true_positives / num_ground_truths
+
+
+def _coco_101(precision, recall) -> np.ndarray:
+    """The interpolated precision at COCO's 101 recall points, [101] (`average_precision`'s "coco101")."""
+    envelope = np.maximum.accumulate(precision[::-1])[::-1]
+    indices = np.searchsorted(recall, COCO_RECALL_POINTS, side="left")
+    valid = indices < len(envelope)
+    sampled = np.zeros(len(COCO_RECALL_POINTS))
+    sampled[valid] = envelope[indices[valid]]
+    return sampled
 
 
 def average_precision(precision, recall, *, method: str = "all") -> float:
@@ -155,19 +184,16 @@ def average_precision(precision, recall, *, method: str = "all") -> float:
         raise ValueError("recall: expected a non-decreasing sequence (detections sorted by score)")
     if len(recall) == 0:
         return 0.0
-    if method == "all":
-        recall_steps = np.concatenate([[0.0], recall, [1.0]])
-        envelope = np.concatenate([[0.0], precision, [0.0]])
-        envelope = np.maximum.accumulate(envelope[::-1])[::-1]
-        changes = np.flatnonzero(recall_steps[1:] != recall_steps[:-1])
-        return float(np.sum((recall_steps[changes + 1] - recall_steps[changes]) * envelope[changes + 1]))
-    envelope = np.maximum.accumulate(precision[::-1])[::-1]
+    if method == "coco101":
+        return float(np.mean(_coco_101(precision, recall)))
     if method == "11point":
-        points = np.linspace(0, 1, 11)
-        return float(np.mean([envelope[recall >= r].max() if np.any(recall >= r) else 0.0 for r in points]))
-    indices = np.searchsorted(recall, COCO_RECALL_POINTS, side="left")
-    sampled = np.where(indices < len(envelope), envelope[np.minimum(indices, len(envelope) - 1)], 0.0)
-    return float(np.mean(sampled))
+        envelope = np.maximum.accumulate(precision[::-1])[::-1]
+        return float(np.mean([envelope[recall >= r].max() if np.any(recall >= r) else 0.0
+                              for r in np.linspace(0, 1, 11)]))
+    recall_steps = np.concatenate([[0.0], recall, [1.0]])
+    envelope = np.maximum.accumulate(np.concatenate([[0.0], precision, [0.0]])[::-1])[::-1]
+    changes = np.flatnonzero(recall_steps[1:] != recall_steps[:-1])
+    return float(np.sum((recall_steps[changes + 1] - recall_steps[changes]) * envelope[changes + 1]))
 
 
 def voc_evaluate(ground_truths, detections, *, iou_threshold: float = 0.5, method: str = "all") -> dict:
@@ -178,102 +204,77 @@ def voc_evaluate(ground_truths, detections, *, iou_threshold: float = 0.5, metho
     Classes are those with at least one ground-truth box; mAP is their mean.
     Returns {"mAP": float, "AP_per_class": {label: AP}}.
     """
-    truths, found = _check_dataset(ground_truths, detections)
+    truths, found, classes = _check_dataset(ground_truths, detections)
     iou_threshold = validation.as_float("iou_threshold", iou_threshold, minimum=0.0, maximum=1.0)
     validation.as_choice("method", method, AP_METHODS)
-    classes = sorted({int(c) for _, labels in truths for c in labels})
     per_class = {}
     for label in classes:
-        scores, hits, num_gt = [], [], 0
-        for (gt_boxes, gt_labels), (det_boxes, det_labels, det_scores) in zip(truths, found):
-            gt = gt_boxes[gt_labels == label]
-            mine = det_labels == label
-            num_gt += len(gt)
-            if mine.any():
-                is_tp, _ = match_detections(gt, det_boxes[mine], det_scores[mine], iou_threshold, rule="voc")
-                scores.append(det_scores[mine])
-                hits.append(is_tp)
-        scores = np.concatenate(scores) if scores else np.zeros(0)
-        hits = np.concatenate(hits) if hits else np.zeros(0, dtype=bool)
-        precision, recall = precision_recall(scores, hits, num_gt)
+        images = list(_by_image(truths, found, label))
+        hits = [match_detections(gt, boxes, scores, iou_threshold, rule="voc")[0] for gt, boxes, scores in images]
+        scores = np.concatenate([scores for _, _, scores in images])
+        precision, recall = precision_recall(scores, np.concatenate(hits), sum(len(gt) for gt, _, _ in images))
         per_class[label] = average_precision(precision, recall, method=method)
     mean = float(np.mean(list(per_class.values()))) if per_class else float("nan")
     return {"mAP": mean, "AP_per_class": per_class}
 
 
 # --------------------------------------------------------------------------- COCO
-def _coco_image(gt_boxes, det_boxes, det_scores, area_range, thresholds, max_detections):
-    """pycocotools' evaluateImg for one image, one class and one area range."""
+def _coco_image(gt_boxes, det_boxes, det_scores, area_range):
+    """pycocotools' evaluateImg for one image, one class and one area range: the scores [D] of
+    the (at most 100) best detections, highest first, whether each is matched and whether it
+    is ignored, both [T, D] over COCO_IOU_THRESHOLDS, and the number of ground truths not ignored."""
     low, high = area_range
     gt_area = (gt_boxes[:, 2] - gt_boxes[:, 0]) * (gt_boxes[:, 3] - gt_boxes[:, 1])
     gt_ignore = (gt_area < low) | (gt_area > high)
     gt_order = np.argsort(gt_ignore, kind="mergesort")  # boxes to ignore go last
     gt_boxes, gt_ignore = gt_boxes[gt_order], gt_ignore[gt_order]
-    det_order = np.argsort(-det_scores, kind="mergesort")[:max_detections]
+    det_order = np.argsort(-det_scores, kind="mergesort")[:COCO_MAX_DETECTIONS[-1]]
     det_boxes, det_scores = det_boxes[det_order], det_scores[det_order]
     overlaps = _iou(det_boxes, gt_boxes)
-    num_t, num_d, num_g = len(thresholds), len(det_boxes), len(gt_boxes)
-    det_matched = np.zeros((num_t, num_d), dtype=bool)
-    det_ignore = np.zeros((num_t, num_d), dtype=bool)
-    for t, threshold in enumerate(thresholds):
-        gt_taken = np.zeros(num_g, dtype=bool)
-        for d in range(num_d):
-            best, match = min(threshold, 1 - 1e-10), -1
-            for g in range(num_g):
-                if gt_taken[g]:
-                    continue
-                if match > -1 and not gt_ignore[match] and gt_ignore[g]:
-                    break  # already matched a real box; only ignored ones are left
-                if overlaps[d, g] < best:
-                    continue
-                best, match = overlaps[d, g], g
-            if match == -1:
-                continue
-            det_ignore[t, d] = gt_ignore[match]
-            det_matched[t, d] = True
-            gt_taken[match] = True
+    det_matched = np.zeros((len(COCO_IOU_THRESHOLDS), len(det_boxes)), dtype=bool)
+    det_ignore = np.zeros_like(det_matched)
+    for t, threshold in enumerate(COCO_IOU_THRESHOLDS):
+        matched = _coco_match(overlaps, threshold, gt_ignore)
+        hit = matched > -1
+        det_matched[t] = hit
+        det_ignore[t, hit] = gt_ignore[matched[hit]]
     det_area = (det_boxes[:, 2] - det_boxes[:, 0]) * (det_boxes[:, 3] - det_boxes[:, 1])
     outside = (det_area < low) | (det_area > high)
     det_ignore |= ~det_matched & outside[None, :]
     return det_scores, det_matched, det_ignore, int(np.sum(~gt_ignore))
 
 
-def coco_evaluate(ground_truths, detections, *, max_detections=(1, 10, 100)) -> dict:
+def _mean_valid(values) -> float:
+    """Mean of the entries that are not -1 (undefined), -1 if there are none (as pycocotools)."""
+    values = values[values > -1]
+    return float(np.mean(values)) if values.size else -1.0
+
+
+def coco_evaluate(ground_truths, detections) -> dict:
     """COCO box evaluation, the numbers pycocotools' COCOeval(iouType="bbox").summarize() prints.
 
     For every class, image and IoU threshold t in 0.50:0.05:0.95: detections sorted by score
-    (at most max(max_detections) per image and class) are matched greedily to the unmatched
-    ground truth of highest IoU >= t. Over all images, the precision-recall curve of the class
-    is read at 101 recall points (`average_precision(method="coco101")`); AP averages over
-    thresholds, recall points and classes. Classes without ground-truth boxes are left out
-    (their detections are never scored); a class with boxes but no detections counts as 0.
-    Images without boxes count: their detections are false positives. Area ranges (small
-    < 32^2 <= medium < 96^2 <= large) ignore boxes outside the range, as COCO does.
+    (at most 100 per image and class) are matched greedily to the unmatched ground truth of
+    highest IoU >= t. Over all images, the precision-recall curve of the class is read at 101
+    recall points (`average_precision(method="coco101")`); AP averages over thresholds, recall
+    points and classes. Classes without ground-truth boxes are left out (their detections are
+    never scored); a class with boxes but no detections counts as 0. Images without boxes
+    count: their detections are false positives. Area ranges (small < 32^2 <= medium < 96^2
+    <= large) ignore boxes outside the range, as COCO does.
 
     Returns a dict of floats: "AP" (AP@[.50:.95]), "AP50", "AP75", "APs", "APm", "APl",
     "AR1", "AR10", "AR100", "ARs", "ARm", "ARl" (maximum recall with at most 1, 10, 100
     detections per image), -1 where nothing can be measured (as pycocotools), and
     "AP_per_class" {label: AP@[.50:.95]}.
     """
-    truths, found = _check_dataset(ground_truths, detections)
-    limits = validation.as_array("max_detections", max_detections, ndim=1, dtype_kind="iu", min_size=1)
-    if limits.min() < 1 or np.any(np.diff(limits) <= 0):
-        raise ValueError(f"max_detections: expected increasing positive integers, got {limits.tolist()}")
-    limits = [int(m) for m in limits]
-    thresholds, points = COCO_IOU_THRESHOLDS, COCO_RECALL_POINTS
-    classes = sorted({int(c) for _, labels in truths for c in labels})
-    areas = list(COCO_AREA_RANGES)
+    truths, found, classes = _check_dataset(ground_truths, detections)
+    thresholds, limits, areas = COCO_IOU_THRESHOLDS, COCO_MAX_DETECTIONS, list(COCO_AREA_RANGES.values())
     # precision [T, R, K, A, M] and recall [T, K, A, M], -1 where undefined (as pycocotools)
-    precision = -np.ones((len(thresholds), len(points), len(classes), len(areas), len(limits)))
+    precision = -np.ones((len(thresholds), len(COCO_RECALL_POINTS), len(classes), len(areas), len(limits)))
     recall = -np.ones((len(thresholds), len(classes), len(areas), len(limits)))
     for k, label in enumerate(classes):
-        for a, area in enumerate(areas):
-            per_image = []
-            for (gt_boxes, gt_labels), (det_boxes, det_labels, det_scores) in zip(truths, found):
-                gt, mine = gt_labels == label, det_labels == label
-                if gt.any() or mine.any():
-                    per_image.append(_coco_image(gt_boxes[gt], det_boxes[mine], det_scores[mine],
-                                                 COCO_AREA_RANGES[area], thresholds, limits[-1]))
+        for a, area_range in enumerate(areas):
+            per_image = [_coco_image(*entry, area_range) for entry in _by_image(truths, found, label)]
             num_positives = sum(entry[3] for entry in per_image)
             if num_positives == 0:
                 continue
@@ -285,37 +286,19 @@ def coco_evaluate(ground_truths, detections, *, max_detections=(1, 10, 100)) -> 
                 matched, ignore = matched[:, order], ignore[:, order]
                 true_pos = np.cumsum(matched & ~ignore, axis=1).astype(float)
                 false_pos = np.cumsum(~matched & ~ignore, axis=1).astype(float)
-                for t in range(len(thresholds)):
-                    tp, fp = true_pos[t], false_pos[t]
+                for t, (tp, fp) in enumerate(zip(true_pos, false_pos)):
                     rc = tp / num_positives
-                    pr = tp / (fp + tp + np.spacing(1))
                     recall[t, k, a, m] = rc[-1] if len(tp) else 0.0
-                    pr = np.maximum.accumulate(pr[::-1])[::-1] if len(pr) else pr
-                    indices = np.searchsorted(rc, points, side="left")
-                    valid = indices < len(pr)
-                    q = np.zeros(len(points))
-                    q[valid] = pr[indices[valid]]
-                    precision[t, :, k, a, m] = q
+                    precision[t, :, k, a, m] = _coco_101(tp / (fp + tp + np.spacing(1)), rc)
 
-    def mean_valid(values):
-        values = values[values > -1]
-        return float(np.mean(values)) if values.size else -1.0
-
-    last = len(limits) - 1
-    t50 = np.flatnonzero(thresholds == 0.5)
-    t75 = np.flatnonzero(thresholds == 0.75)
-    result = {
-        "AP": mean_valid(precision[..., 0, last]),
-        "AP50": mean_valid(precision[t50, :, :, 0, last]),
-        "AP75": mean_valid(precision[t75, :, :, 0, last]),
-        "APs": mean_valid(precision[..., 1, last]),
-        "APm": mean_valid(precision[..., 2, last]),
-        "APl": mean_valid(precision[..., 3, last]),
-    }
+    ap, ar = precision[..., -1], recall[..., -1]  # at the largest limit: [T, R, K, A] and [T, K, A]
+    result = {"AP": _mean_valid(ap[..., 0]), "AP50": _mean_valid(ap[thresholds == 0.5][..., 0]),
+              "AP75": _mean_valid(ap[thresholds == 0.75][..., 0])}
+    for a, size in enumerate("sml", start=1):
+        result[f"AP{size}"] = _mean_valid(ap[..., a])
     for m, limit in enumerate(limits):
-        result[f"AR{limit}"] = mean_valid(recall[:, :, 0, m])
-    result["ARs"] = mean_valid(recall[:, :, 1, last])
-    result["ARm"] = mean_valid(recall[:, :, 2, last])
-    result["ARl"] = mean_valid(recall[:, :, 3, last])
-    result["AP_per_class"] = {label: mean_valid(precision[:, :, k, 0, last]) for k, label in enumerate(classes)}
+        result[f"AR{limit}"] = _mean_valid(recall[:, :, 0, m])
+    for a, size in enumerate("sml", start=1):
+        result[f"AR{size}"] = _mean_valid(ar[..., a])
+    result["AP_per_class"] = {label: _mean_valid(ap[:, :, k, 0]) for k, label in enumerate(classes)}
     return result

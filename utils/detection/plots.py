@@ -10,9 +10,9 @@ from utils.detection.boxes import as_boxes
 _COLOURS = ("#ff4040", "#40c0ff", "#ffd020", "#60ff60", "#ff60ff", "#ffffff")
 
 
-def detection_grid(images, ground_truths=None, detections=None, *, class_names=None, num_columns: int = 4,
-                   score_threshold: float = 0.5, size: float = 2.0, title: str | None = None):
-    """A grid of images [N, H, W, 3] with boxes; returns the Figure.
+def detection_grid(images, ground_truths=None, detections=None, *, class_names=None, score_threshold: float = 0.5,
+                   size: float = 2.0, title: str | None = None):
+    """A grid of images [N, H, W, 3], 4 per row, with boxes; returns the Figure.
 
     ground_truths: optional list of {"boxes": [K, 4], "labels": [K]} drawn dashed white.
     detections: optional list of {"boxes", "labels", "scores"}, drawn solid, one colour per
@@ -22,7 +22,6 @@ def detection_grid(images, ground_truths=None, detections=None, *, class_names=N
     count = len(images)
     if count == 0:
         raise ValueError("images: expected at least one image, got 0")
-    num_columns = validation.as_int("num_columns", num_columns, minimum=1)
     score_threshold = validation.as_float("score_threshold", score_threshold)
     for name, entries in (("ground_truths", ground_truths), ("detections", detections)):
         if entries is not None and len(entries) != count:
@@ -31,14 +30,16 @@ def detection_grid(images, ground_truths=None, detections=None, *, class_names=N
 
     from utils import plots
 
-    fig, axes = plots.grid(count, num_columns=num_columns, size=size, title=title)
+    def outline(box, **style):
+        return Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, **style)
+
+    fig, axes = plots.grid(count, num_columns=4, size=size, title=title)
     for index, ax in enumerate(axes):
         height, width = images[index].shape[:2]
         ax.imshow(np.clip(images[index], 0, 1), extent=(0, width, height, 0), interpolation="nearest")
         if ground_truths is not None:
             for box in as_boxes(f"ground_truths[{index}]['boxes']", ground_truths[index]["boxes"]):
-                ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False,
-                                       edgecolor="white", linestyle="--", linewidth=1))
+                ax.add_patch(outline(box, edgecolor="white", linestyle="--", linewidth=1))
         if detections is not None:
             entry = detections[index]
             boxes = as_boxes(f"detections[{index}]['boxes']", entry["boxes"])
@@ -46,8 +47,7 @@ def detection_grid(images, ground_truths=None, detections=None, *, class_names=N
                 if score < score_threshold:
                     continue
                 colour = _COLOURS[int(label) % len(_COLOURS)]
-                ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False,
-                                       edgecolor=colour, linewidth=1.5))
+                ax.add_patch(outline(box, edgecolor=colour, linewidth=1.5))
                 name = class_names[int(label)] if class_names is not None else str(int(label))
                 ax.text(box[0], box[1], f"{name} {score:.2f}", color="black", fontsize=6,
                         bbox={"facecolor": colour, "alpha": 0.8, "pad": 0.5, "linewidth": 0})

@@ -17,45 +17,38 @@ from utils.detection.boxes import _iou, as_boxes, select_detections
 RCNN_VARIANCES = (0.1, 0.1, 0.2, 0.2)
 
 
-def sample_rois(proposals, gt_boxes, gt_labels, *, num_rois: int = 32, foreground_fraction: float = 0.25,
-                foreground_iou: float = 0.5, background_iou: tuple[float, float] = (0.1, 0.5), rng=None):
+def sample_rois(proposals, gt_boxes, gt_labels, *, num_rois: int = 32, rng):
     """Training regions of interest for R-CNN and Fast R-CNN, as in Fast R-CNN (Girshick, 2015).
 
-    proposals: [P, 4]; gt_boxes: [G, 4]; gt_labels: [G] in 0..C-1. The ground-truth boxes are
-    added to the proposals. Foreground: IoU >= foreground_iou with an object (label = its class
-    + 1, box target = `encode_boxes` of the object with RCNN_VARIANCES); background: IoU in
-    [background_iou[0], background_iou[1]) (label 0). Up to foreground_fraction * num_rois
-    foreground, the rest background (drawn with replacement if too few, then from any IoU < 0.5).
+    proposals: [P, 4]; gt_boxes: [G, 4]; gt_labels: [G] in 0..C-1; rng: a NumPy Generator. The
+    ground-truth boxes are added to the proposals. Foreground: IoU >= 0.5 with an object (label
+    = its class + 1, box target = `encode_boxes` of the object with RCNN_VARIANCES); background:
+    IoU in [0.1, 0.5) (label 0). Up to a quarter of num_rois foreground, the rest background
+    (drawn with replacement if too few, then from any IoU < 0.5).
     Returns rois [num_rois, 4] float32, labels [num_rois] int64, box_targets [num_rois, 4] float32.
     """
     proposals = as_boxes("proposals", proposals)
     gt_boxes = as_boxes("gt_boxes", gt_boxes)
     gt_labels = validation.as_labels("gt_labels", gt_labels, length=len(gt_boxes))
     num_rois = validation.as_int("num_rois", num_rois, minimum=1)
-    foreground_fraction = validation.as_fraction("foreground_fraction", foreground_fraction, allow_one=True)
-    rng = np.random.default_rng(0) if rng is None else rng
     candidates = np.concatenate([proposals, gt_boxes])
     candidates = candidates[(candidates[:, 2] - candidates[:, 0] >= 1) & (candidates[:, 3] - candidates[:, 1] >= 1)]
-    if len(gt_boxes):
-        overlaps = _iou(candidates, gt_boxes)
-        best, best_iou = overlaps.argmax(axis=1), overlaps.max(axis=1)
-    else:
-        best, best_iou = np.zeros(len(candidates), dtype=np.int64), np.zeros(len(candidates))
-    foreground = np.flatnonzero(best_iou >= foreground_iou)
-    background = np.flatnonzero((best_iou >= background_iou[0]) & (best_iou < background_iou[1]))
+    overlaps = _iou(candidates, gt_boxes)  # [P + G, G]
+    best_iou = overlaps.max(axis=1, initial=0)
+    best = overlaps.argmax(axis=1) if len(gt_boxes) else np.zeros(len(candidates), dtype=np.int64)
+    foreground = np.flatnonzero(best_iou >= 0.5)
+    background = np.flatnonzero((best_iou >= 0.1) & (best_iou < 0.5))
     if len(background) == 0:
-        background = np.flatnonzero(best_iou < foreground_iou)
-    num_foreground = min(len(foreground), int(round(foreground_fraction * num_rois)))
+        background = np.flatnonzero(best_iou < 0.5)
+    num_foreground = min(len(foreground), int(round(0.25 * num_rois)))
     chosen_fg = rng.choice(foreground, num_foreground, replace=False) if num_foreground else np.zeros(0, np.int64)
     num_background = num_rois - num_foreground
     chosen_bg = rng.choice(background, num_background, replace=len(background) < num_background)
-    chosen = np.concatenate([chosen_fg, chosen_bg]).astype(np.int64)
-    rois = candidates[chosen]
+    rois = candidates[np.concatenate([chosen_fg, chosen_bg]).astype(np.int64)]
     labels = np.zeros(num_rois, dtype=np.int64)
     labels[:num_foreground] = gt_labels[best[chosen_fg]] + 1
     targets = np.zeros((num_rois, 4), dtype=np.float32)
-    if num_foreground:
-        targets[:num_foreground] = encode_boxes(gt_boxes[best[chosen_fg]], rois[:num_foreground], RCNN_VARIANCES)
+    targets[:num_foreground] = encode_boxes(gt_boxes[best[chosen_fg]], rois[:num_foreground], RCNN_VARIANCES)
     return rois.astype(np.float32), labels, targets
 
 
@@ -73,29 +66,28 @@ def warp(images, image_indices, boxes, size: int):
     image_indices = validation.as_labels("image_indices", image_indices, num_classes=len(images), length=len(boxes))
     size = validation.as_int("size", size, minimum=1)
     height, width = images.shape[1:3]
-    # crop_and_resize samples at corner-aligned normalised coordinates: pixel centres of the box
-    normalised = np.stack([(boxes[:, 1] + 0.5 * (boxes[:, 3] - boxes[:, 1]) / size - 0.5) / max(height - 1, 1),
-                           (boxes[:, 0] + 0.5 * (boxes[:, 2] - boxes[:, 0]) / size - 0.5) / max(width - 1, 1),
-                           (boxes[:, 3] - 0.5 * (boxes[:, 3] - boxes[:, 1]) / size - 0.5) / max(height - 1, 1),
-                           (boxes[:, 2] - 0.5 * (boxes[:, 2] - boxes[:, 0]) / size - 0.5) / max(width - 1, 1)],
-                          axis=1)
-    crops = tf.image.crop_and_resize(images, normalised.astype(np.float32), image_indices.astype(np.int32),
-                                     (size, size))
+    # crop_and_resize samples at corner-aligned normalised (y, x) coordinates: the pixel centres of
+    # a size x size grid over the box, half a step in from its edges
+    half_step = (boxes[:, 2:] - boxes[:, :2]) / (2 * size)  # (x, y)
+    pixel_scale = [max(width - 1, 1), max(height - 1, 1)]
+    corners = np.concatenate([(boxes[:, :2] + half_step - 0.5) / pixel_scale,
+                              (boxes[:, 2:] - half_step - 0.5) / pixel_scale], axis=1)
+    crops = tf.image.crop_and_resize(images, corners[:, [1, 0, 3, 2]].astype(np.float32),
+                                     image_indices.astype(np.int32), (size, size))
     return crops.numpy()
 
 
-def rcnn_network(crop_size: int, num_classes: int, *, width: int = 32):
+def rcnn_network(crop_size: int, num_classes: int):
     """R-CNN's per-region network: a small CNN on a warped crop [crop_size, crop_size, 3] with
     two heads, "class" (C + 1 logits, 0 = background) and "box" (4 class-agnostic box deltas)."""
     import keras
 
     crop_size = validation.as_int("crop_size", crop_size, minimum=8)
     num_classes = validation.as_int("num_classes", num_classes, minimum=1)
-    width = validation.as_int("width", width, minimum=1)
     inputs = keras.Input((crop_size, crop_size, 3), name="crop")
     x = inputs
-    for multiple in (1, 2, 4):
-        x = keras.layers.Conv2D(width * multiple, 3, padding="same", use_bias=False)(x)
+    for filters in (32, 64, 128):
+        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = keras.layers.BatchNormalization()(x)
         x = keras.layers.ReLU()(x)
         x = keras.layers.MaxPooling2D()(x)
@@ -117,55 +109,48 @@ def foreground_smooth_l1(y_true, y_pred):
     return ops.sum(smooth * foreground) / ops.maximum(ops.sum(foreground), 1.0)
 
 
-def train_rcnn(images, boxes, labels, proposals, *, num_classes: int, crop_size: int = 24, rois_per_image: int = 32,
-               epochs: int = 8, batch_size: int = 128, learning_rate: float = 2e-3, seed: int = 0):
+def train_rcnn(images, boxes, labels, proposals, *, num_classes: int, crop_size: int = 24, epochs: int = 8):
     """Train R-CNN's per-region network on warped proposals.
 
-    images [N, H, W, 3]; boxes, labels, proposals: per-image lists. Each image gives
-    rois_per_image regions (`sample_rois`), warped to crop_size (`warp`). Loss: softmax
-    cross-entropy over C + 1 classes plus smooth L1 on foreground box deltas.
-    Returns (model, history).
+    images [N, H, W, 3]; boxes, labels, proposals: per-image lists. Each image gives 32
+    regions (`sample_rois`, drawn with np.random.default_rng(0)), warped to crop_size (`warp`).
+    Loss: softmax cross-entropy over C + 1 classes plus smooth L1 on foreground box deltas;
+    Adam with a cosine decay from 2e-3, batches of 128. Returns (model, history).
     """
     import keras
 
     images = validation.as_images("images", images, channels=3)
-    rng = np.random.default_rng(validation.as_int("seed", seed, minimum=0))
-    all_rois, all_labels, all_targets, owners = [], [], [], []
-    for index in range(len(images)):
-        rois, roi_labels, targets = sample_rois(proposals[index], boxes[index], labels[index],
-                                                num_rois=rois_per_image, rng=rng)
-        all_rois.append(rois)
-        all_labels.append(roi_labels)
-        all_targets.append(targets)
-        owners.append(np.full(len(rois), index))
-    crops = warp(images, np.concatenate(owners), np.concatenate(all_rois), crop_size)
-    roi_labels = np.concatenate(all_labels)
-    box_targets = np.concatenate([np.concatenate(all_targets), roi_labels[:, None].astype(np.float32)], axis=1)
+    rng = np.random.default_rng(0)
+    samples = [sample_rois(proposals[index], boxes[index], labels[index], num_rois=32, rng=rng)
+               for index in range(len(images))]
+    rois, roi_labels, targets = (np.concatenate(parts) for parts in zip(*samples))
+    crops = warp(images, np.repeat(np.arange(len(images)), 32), rois, crop_size)
+    box_targets = np.concatenate([targets, roi_labels[:, None].astype(np.float32)], axis=1)
     keras.utils.set_random_seed(int(rng.integers(2**31)))
     model = rcnn_network(crop_size, num_classes)
-    steps = epochs * int(np.ceil(len(crops) / batch_size))
-    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps)),
+    steps = epochs * int(np.ceil(len(crops) / 128))
+    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps)),
                   loss={"class": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                         "box": foreground_smooth_l1})
-    history = model.fit(crops, {"class": roi_labels, "box": box_targets}, batch_size=batch_size, epochs=epochs,
+    history = model.fit(crops, {"class": roi_labels, "box": box_targets}, batch_size=128, epochs=epochs,
                         verbose=0, shuffle=True)
     return model, history
 
 
-def rcnn_detect(model, images, proposals, *, crop_size: int = 24, score_threshold: float = 0.01,
-                iou_threshold: float = 0.45):
-    """R-CNN inference: warp every proposal of every image, run the network on each crop (one
-    batch of crops per image, in a compiled `tf.function`), refine the boxes with the predicted
-    deltas, then `select_detections` (per-class NMS). Timed per image by `timing.each`, which
-    runs the first image one extra time, untimed, before timing every image (tracing is not counted).
-    Returns the detections (one dict per image) and the median seconds per image of this
-    stage (proposals not included; the median resists a busy machine's stalls)."""
+def rcnn_detect(model, images, proposals):
+    """R-CNN inference: per image, warp every proposal to the network's input size, classify the
+    crops in one batch (a compiled `tf.function`), refine the boxes with the predicted deltas,
+    then `select_detections` (per-class NMS). Timed per image by `timing.each` (the first image
+    runs once more, untimed, so tracing is not counted). Returns the detections (one dict per
+    image) and the median seconds per image of this stage (proposals not included; the median
+    resists a busy machine's stalls)."""
     import tensorflow as tf
 
     images = validation.as_images("images", images, channels=3)
     if len(proposals) != len(images):
         raise ValueError(f"proposals: expected one entry per image ({len(images)}), got {len(proposals)}")
     height, width = images.shape[1:3]
+    crop_size = model.input_shape[1]
 
     @tf.function(input_signature=[tf.TensorSpec((None, crop_size, crop_size, 3), tf.float32)])
     def forward(crops):
@@ -176,8 +161,7 @@ def rcnn_detect(model, images, proposals, *, crop_size: int = 24, score_threshol
         crops = warp(image[None], np.zeros(len(rois), dtype=np.int64), rois, crop_size)
         probabilities, deltas = forward(crops)
         refined = np.clip(decode_boxes(deltas.numpy(), rois, RCNN_VARIANCES), 0, [width, height, width, height])
-        return select_detections(refined, probabilities.numpy(), score_threshold=score_threshold,
-                                 iou_threshold=iou_threshold)
+        return select_detections(refined, probabilities.numpy())
 
     rois = [as_boxes(f"proposals[{index}]", boxes) for index, boxes in enumerate(proposals)]
     results, seconds = timing.each(detect, images, rois)
