@@ -97,12 +97,3 @@ def test_make_shapes_backgrounds(background):
     sample = data.make_shapes(2, image_size=32, background=background, noise=0.05, seed=0)
     assert sample.images.shape == (2, 32, 32, 3) and sample.images.dtype == np.float32
     assert 0 <= sample.images.min() and sample.images.max() <= 1
-
-
-def test_load_shapes_classification():
-    shapes = data.load_shapes()
-    _check_images(shapes.x_train, (32, 32, 3))
-    assert shapes.class_names == ("circle", "square", "triangle")
-    assert (len(shapes.y_train), len(shapes.y_val), len(shapes.y_test)) == (1200, 400, 400)
-    assert not np.array_equal(shapes.x_train[:400], shapes.x_val)
-

@@ -43,7 +43,9 @@ def test_as_float_and_fraction():
         validation.as_float("lr", float("inf"))
     with pytest.raises(ValueError, match=r"rate: expected a fraction in \[0, 1\)"):
         validation.as_fraction("rate", 1.0)
-    assert validation.as_fraction("rate", 1.0, allow_one=True) == 1.0
+    with pytest.raises(ValueError, match=r"alpha: expected a fraction in \(0, 1\)"):
+        validation.as_fraction("alpha", 0.0, allow_zero=False)
+    assert validation.as_fraction("alpha", 0.05, allow_zero=False) == 0.05
 
 
 def test_as_choice_and_labels():
@@ -65,13 +67,8 @@ def test_an_empty_list_is_an_array_of_any_kind():
         validation.as_array("labels", [0.5], dtype_kind="iu")
 
 
-def test_as_bool_and_as_names():
+def test_as_bool():
     assert validation.as_bool("flag", np.bool_(False)) is False
     for wrong in ("no", 0, None, np.array([True])):
         with pytest.raises(TypeError, match="flag: expected True or False"):
             validation.as_bool("flag", wrong)
-    assert validation.as_names("shapes", ["b", "a"], ("a", "b")) == ("b", "a")
-    with pytest.raises(TypeError, match="shapes"):
-        validation.as_names("shapes", {"a", "b"}, ("a", "b"))  # a set has no order
-    with pytest.raises(ValueError, match="distinct"):
-        validation.as_names("classes", ("a", "a"), ("a", "b"), distinct=True)

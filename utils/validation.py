@@ -113,24 +113,11 @@ def as_choice(name: str, value, choices) -> str:
     return value
 
 
-def as_names(name: str, value, choices, *, distinct: bool = False) -> tuple[str, ...]:
-    """A non-empty list or tuple of names from `choices`, in its order (a set has none)."""
-    if not isinstance(value, (list, tuple, np.ndarray)) or len(value) == 0:
-        raise TypeError(f"{name}: expected a non-empty tuple of names from {', '.join(choices)}, "
-                        f"got {_describe(value)}")
-    names = tuple(as_choice(name, str(item), choices) for item in value)
-    if distinct and len(set(names)) != len(names):
-        raise ValueError(f"{name}: expected distinct names, got {names!r}")
-    return names
-
-
-def as_fraction(name: str, value, *, allow_zero: bool = True, allow_one: bool = False) -> float:
-    """A float in [0, 1) by default (a dropout rate, a split fraction)."""
+def as_fraction(name: str, value, *, allow_zero: bool = True) -> float:
+    """A float in [0, 1) ((0, 1) with allow_zero=False): a confidence level, a significance level."""
     value = as_float(name, value)
-    low_ok = value > 0 or (allow_zero and value == 0)
-    high_ok = value < 1 or (allow_one and value == 1)
-    if not (low_ok and high_ok):
-        interval = ("[" if allow_zero else "(") + "0, 1" + ("]" if allow_one else ")")
+    if not (value > 0 or (allow_zero and value == 0)) or value >= 1:
+        interval = ("[" if allow_zero else "(") + "0, 1)"
         raise ValueError(f"{name}: expected a fraction in {interval}, got {value}")
     return value
 

@@ -13,7 +13,6 @@ import dataclasses
 
 import numpy as np
 
-from utils.data.dataset import ImageDataset
 
 SHAPE_NAMES = ("circle", "square", "triangle")
 BACKGROUNDS = ("plain", "noise", "texture", "photo")
@@ -151,16 +150,3 @@ def make_shapes(
         all_labels.append(np.array(labels, dtype=np.int64))
     return ShapesSample(images, all_boxes, all_labels)
 
-
-def load_shapes() -> ImageDataset:
-    """Shape classification: one shape per image, labelled circle / square / triangle.
-
-    Images [N, 32, 32, 3] float32 in [0, 1], on smooth noise with pixel noise 0.05: train 1200,
-    val 400 and test 400, drawn independently (seeds 0, 1, 2), so no image is shared between them.
-    """
-    arrays = []
-    for seed, count in enumerate((1200, 400, 400)):
-        sample = make_shapes(count, image_size=32, min_objects=1, max_objects=1, min_size=0.35, max_size=0.8,
-                             background="noise", noise=0.05, seed=seed)
-        arrays += [sample.images, np.concatenate(sample.labels)]
-    return ImageDataset("shapes", *arrays, class_names=SHAPE_NAMES)
