@@ -51,6 +51,10 @@ def test_lens_distortion_bad_input():
         augment.lens_distortion(np.zeros((8, 8, 3), np.float32), 0.1)
     with pytest.raises(TypeError, match="images"):
         augment.lens_distortion(np.zeros((1, 8, 8, 3), np.uint8), 0.1)
+    with pytest.raises(ValueError, match="k1"):
+        augment.lens_distortion(np.zeros((1, 8, 8, 3), np.float32), 2.0)
+    with pytest.raises(TypeError, match="k2"):
+        augment.lens_distortion(np.zeros((1, 8, 8, 3), np.float32), 0.1, "big")
 
 
 def test_random_lens_distortion_layer_train_and_inference():
@@ -82,6 +86,12 @@ def test_random_lens_distortion_bad_arguments():
         augment.RandomLensDistortion(0.2, seed=1.5)
     with pytest.raises(ValueError, match="4-D"):
         augment.RandomLensDistortion(0.2)(np.zeros((8, 8, 3), np.float32))
+    # At inference the layer is the identity, also for images of unknown size (a tf.function, tf.data).
+    import tensorflow as tf
+    layer = augment.RandomLensDistortion(0.2)
+    identity = tf.function(lambda x: layer(x, training=False),
+                           input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
+    np.testing.assert_array_equal(identity(np.ones((1, 8, 6, 3), np.float32)), np.ones((1, 8, 6, 3)))
 
 
 def test_pad_and_unpad_boxes_round_trip():
@@ -95,6 +105,10 @@ def test_pad_and_unpad_boxes_round_trip():
         np.testing.assert_array_equal(ours, theirs)
     for ours, theirs in zip(labels, sample.labels):
         np.testing.assert_array_equal(ours, theirs)
+    with pytest.raises(TypeError, match="bounding_boxes"):
+        augment.unpad_boxes(np.zeros((1, 2, 4)))
+    with pytest.raises(ValueError, match="bounding_boxes"):  # labels of 4 images for 5 images' boxes
+        augment.unpad_boxes({"boxes": padded["boxes"], "labels": padded["labels"][:4]})
 
 
 def test_pad_boxes_bad_input():

@@ -467,6 +467,8 @@ def test_sample_rois_labels_and_targets():
     np.testing.assert_array_equal(targets[~foreground], 0)
     with pytest.raises(ValueError, match="gt_labels"):
         detection.sample_rois(proposals, gt, [0], rng=rng)
+    with pytest.raises(TypeError, match="rng"):
+        detection.sample_rois(proposals, gt, [2, 0], rng=0)
 
 
 def test_warp_is_a_crop_when_sizes_agree():

@@ -79,7 +79,9 @@ def lens_distortion(images, k1: float, k2: float = 0.0):
     """
     images = validation.as_images("images", images).astype(np.float32)
     shape = images.shape[:3]
-    rows, cols = _distortion_grid(shape[1], shape[2], float(k1), float(k2))
+    k1 = validation.as_float("k1", k1, minimum=-1.0, maximum=1.0)
+    k2 = validation.as_float("k2", k2, minimum=-1.0, maximum=1.0)
+    rows, cols = _distortion_grid(shape[1], shape[2], k1, k2)
     rows, cols = keras.ops.broadcast_to(rows, shape), keras.ops.broadcast_to(cols, shape)
     return keras.ops.convert_to_numpy(_sample_bilinear(keras.ops.convert_to_tensor(images), rows, cols))
 
@@ -101,14 +103,17 @@ class RandomLensDistortion(keras.layers.Layer):
         self.factor = validation.as_float("factor", factor, minimum=0.0, maximum=1.0)
         self.seed = None if seed is None else validation.as_int("seed", seed, minimum=0)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.supports_masking = True
 
     def call(self, inputs, training=True):
         images = keras.ops.convert_to_tensor(inputs)
-        if len(images.shape) != 4 or None in tuple(images.shape)[1:3]:
-            raise ValueError(f"inputs: expected a 4-D batch [N, H, W, C] (NHWC) of known H and W, got shape "
-                             f"{tuple(images.shape)}")
+        if len(images.shape) != 4:
+            raise ValueError(f"inputs: expected a 4-D batch [N, H, W, C] (NHWC), got shape {tuple(images.shape)}")
         if not training or self.factor == 0:
             return images
+        if None in tuple(images.shape)[1:3]:
+            raise ValueError(f"inputs: expected images of known height and width in training, got shape "
+                             f"{tuple(images.shape)}")
         images = keras.ops.cast(images, "float32")
         k1 = keras.random.uniform((keras.ops.shape(images)[0], 1, 1), -self.factor, self.factor,
                                   seed=self.seed_generator)
@@ -155,7 +160,12 @@ def unpad_boxes(bounding_boxes) -> tuple[list, list]:
     """The inverse of `pad_boxes`: ({"boxes" [N, M, 4], "labels" [N, M]}) -> (boxes, labels),
     lists of per-image float32 [K_i, 4] xyxy and int64 [K_i], without the label -1 rows.
     Takes NumPy arrays or tensors (the output of `box_augmenter`)."""
+    if not isinstance(bounding_boxes, dict) or not {"boxes", "labels"} <= set(bounding_boxes):
+        raise TypeError("bounding_boxes: expected a dict with 'boxes' [N, M, 4] and 'labels' [N, M]")
     boxes, labels = np.asarray(bounding_boxes["boxes"]), np.asarray(bounding_boxes["labels"])
+    if boxes.ndim != 3 or boxes.shape[-1] != 4 or boxes.shape[:2] != labels.shape:
+        raise ValueError(f"bounding_boxes: expected boxes [N, M, 4] and labels [N, M], got "
+                         f"{boxes.shape} and {labels.shape}")
     keep = labels >= 0
     return ([b[k].astype(np.float32) for b, k in zip(boxes, keep)],
             [l[k].astype(np.int64) for l, k in zip(labels, keep)])

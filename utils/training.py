@@ -99,7 +99,7 @@ def accuracy(model, x, y) -> float:
 
 
 # --- One compiled model, many runs ----------------------------------------------------------
-# Used by notebooks 02, 03, 06, 07 and 12 to repeat a run over seeds or learning rates.
+# Used by notebooks 02-07, 09 and 10 to repeat a run over seeds or learning rates.
 
 _FRESH_OPTIMIZER_STATE = weakref.WeakKeyDictionary()
 

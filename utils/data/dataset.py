@@ -57,4 +57,3 @@ class ImageDataset:
         keep = np.sort(np.concatenate(keep))
         return dataclasses.replace(self, name=f"{self.name} ({train_per_class}/class)",
                                    x_train=self.x_train[keep], y_train=self.y_train[keep])
-

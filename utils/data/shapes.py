@@ -149,4 +149,3 @@ def make_shapes(
         all_boxes.append(np.array(boxes, dtype=np.float32).reshape(-1, 4))
         all_labels.append(np.array(labels, dtype=np.int64))
     return ShapesSample(images, all_boxes, all_labels)
-

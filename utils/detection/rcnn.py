@@ -27,6 +27,8 @@ def sample_rois(proposals, gt_boxes, gt_labels, *, num_rois: int = 32, rng):
     (drawn with replacement if too few, then from any IoU < 0.5).
     Returns rois [num_rois, 4] float32, labels [num_rois] int64, box_targets [num_rois, 4] float32.
     """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
     proposals = as_boxes("proposals", proposals)
     gt_boxes = as_boxes("gt_boxes", gt_boxes)
     gt_labels = validation.as_labels("gt_labels", gt_labels, length=len(gt_boxes))
