@@ -60,7 +60,7 @@ def test_subset_is_class_balanced():
 
 
 def test_make_shapes_boxes_are_tight_and_continuous():
-    sample = data.make_shapes(20, image_size=48, min_objects=1, max_objects=1, noise=0.0, seed=3)
+    sample = data.make_shapes(20, image_size=48, min_objects=1, max_objects=1, seed=3)
     for image, boxes, labels in zip(sample.images, sample.boxes, sample.labels):
         assert boxes.shape == (1, 4) and labels.shape == (1,)
         background = image[0, 0]
@@ -77,7 +77,7 @@ def test_make_shapes_boxes_are_tight_and_continuous():
 
 def test_make_shapes_respects_overlap_and_is_seeded():
     sample = data.make_shapes(30, image_size=64, min_objects=3, max_objects=5, max_overlap=0.1,
-                              aspect_ratio_range=(0.5, 2.0), background="texture", seed=1)
+                              aspect_ratio_range=(0.5, 2.0), background="photo", seed=1)
     for boxes in sample.boxes:
         for i in range(len(boxes)):
             for j in range(i + 1, len(boxes)):
@@ -88,12 +88,12 @@ def test_make_shapes_respects_overlap_and_is_seeded():
         assert np.all(boxes[:, 2] > boxes[:, 0]) and np.all(boxes[:, 3] > boxes[:, 1])
         assert boxes.min() >= 0 and boxes.max() <= 64
     again = data.make_shapes(30, image_size=64, min_objects=3, max_objects=5, max_overlap=0.1,
-                             aspect_ratio_range=(0.5, 2.0), background="texture", seed=1)
+                             aspect_ratio_range=(0.5, 2.0), background="photo", seed=1)
     np.testing.assert_array_equal(sample.images, again.images)
 
 
 @pytest.mark.parametrize("background", data.BACKGROUNDS)
 def test_make_shapes_backgrounds(background):
-    sample = data.make_shapes(2, image_size=32, background=background, noise=0.05, seed=0)
+    sample = data.make_shapes(2, image_size=32, background=background, seed=0)
     assert sample.images.shape == (2, 32, 32, 3) and sample.images.dtype == np.float32
     assert 0 <= sample.images.min() and sample.images.max() <= 1

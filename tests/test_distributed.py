@@ -168,7 +168,7 @@ def test_launcher_kills_its_workers_when_the_block_raises(sleeper):
             pids = workers.pids
             directory = workers.directory
             time.sleep(0.3)
-            assert all(workers.alive())
+            assert all(process.poll() is None for process in workers.processes)
             raise RuntimeError("cell failed")
     assert _gone(pids)
     assert not directory.exists()
@@ -184,6 +184,23 @@ def test_launcher_kills_workers_that_ignore_sigterm(tmp_path):
         while not all("ready" in workers.log(i) for i in range(2)) and time.monotonic() < deadline:
             time.sleep(0.05)
     assert _gone(pids)
+
+
+def test_an_interrupted_stop_is_finished_by_the_next_one(sleeper, monkeypatch):
+    # Ctrl-C during the grace period of stop(): calling stop() again still ends every worker
+    workers = cluster.launch_workers(sleeper, num_workers=2).start()
+    pids, directory = workers.pids, workers.directory
+
+    def interrupted(processes, directory, grace=3.0):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cluster, "_cleanup", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            workers.stop()
+    assert not _gone(pids)
+    workers.stop()
+    assert _gone(pids) and not directory.exists()
 
 
 def test_launcher_reports_a_crashed_worker_and_ends_the_others(sleeper):

@@ -1,15 +1,11 @@
 """One worker of a MultiWorkerMirroredStrategy cluster: `python _multiworker_worker.py ...`.
 
-Started by `utils.cluster.launch_workers` (one process per worker, TF_CONFIG in the
-environment), or by hand on each machine of a real cluster with that machine's TF_CONFIG.
-
-Reads from --input-dir: `model.keras` (an untrained Keras model: architecture and initial
-weights) and `data.npz` (arrays `x`, `y`; every worker reads the same file and keeps its own
-shard of each global batch). Trains with a custom loop (`strategy.run`, see
-`utils.distributed.make_train_step`) and writes to --output-dir:
-`worker_<index>.npz` (the trained weights `weight_0`, `weight_1`, ... and the per-step
-`losses`) and `worker_<index>.json` (cluster, replicas, and with --probe-keras what
-`model.fit` and `model.train_on_batch` do under this strategy).
+Started by `utils.cluster.launch_workers` (or by hand on each machine of a real cluster, with
+TF_CONFIG in the environment). Reads `model.keras` (untrained) and `data.npz` (`x`, `y`; each
+worker keeps its shard of each global batch) from --input-dir, trains with
+`utils.distributed.make_train_step` and writes to --output-dir `worker_<index>.npz` (weights
+`weight_0`, ... and per-step `losses`) and `worker_<index>.json` (cluster, replicas, and with
+--probe-keras what `model.fit` and `model.train_on_batch` do under this strategy).
 """
 
 from __future__ import annotations
@@ -91,14 +87,14 @@ def main(argv=None) -> int:
     # The strategy must be created before any other TensorFlow op: it starts this process's
     # gRPC server and joins the cluster described by TF_CONFIG.
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    task = json.loads(os.environ["TF_CONFIG"])["task"]
+    config = json.loads(os.environ["TF_CONFIG"])
+    task = config["task"]
     utils.set_seed(0)
 
     arrays = np.load(args.input_dir / "data.npz")
     x, y = arrays["x"], arrays["y"]
     model_path = args.input_dir / "model.keras"
-    report = {"task": task, "cluster": json.loads(os.environ["TF_CONFIG"])["cluster"],
-              "num_replicas_in_sync": strategy.num_replicas_in_sync}
+    report = {"task": task, "cluster": config["cluster"], "num_replicas_in_sync": strategy.num_replicas_in_sync}
     if args.probe_keras:
         report["keras"] = _probe_keras(strategy, model_path, x, y, args.global_batch_size)
 

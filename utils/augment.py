@@ -1,12 +1,9 @@
-"""Data augmentation that Keras 3 does not ship, and a box-aware wrapper for detection.
+"""Data augmentation that Keras 3's preprocessing layers do not cover, and a box-aware wrapper.
 
-Keras 3 has preprocessing layers for flips, crops, zooms, translations, rotations, shears,
-perspective, colour jitter, grayscale, erasing, noise, MixUp and CutMix; use those. This
-module adds radial (barrel / pincushion) lens distortion with OpenCV's camera model
-(`lens_distortion`, `RandomLensDistortion`: the "lens distortions" of the lecture's slide), and
-`pad_boxes`, `box_augmenter`, `unpad_boxes` to run Keras's box-aware layers on images with boxes
-in "xyxy" pixels (as `utils.data.make_shapes` returns them), then clip the boxes to the image
-and drop the ones that left it.
+Radial (barrel / pincushion) lens distortion with OpenCV's camera model (`lens_distortion`,
+`RandomLensDistortion`), and `pad_boxes`, `box_augmenter`, `unpad_boxes` to run Keras's
+box-aware layers on images with boxes in "xyxy" pixels (as `utils.data.make_shapes` returns
+them), then clip the boxes to the image and drop the ones that left it.
 
 Taught in: notebooks/05_augmentation.ipynb
 """
@@ -37,11 +34,8 @@ def _distortion_grid(height: int, width: int, k1, k2):
 
 
 def _sample_bilinear(images, source_rows, source_cols):
-    """images [N, H, W, C]; source_rows/cols [N, H, W] -> [N, H, W, C], bilinear, 0 outside.
-
-    Written with four gathers rather than `keras.ops.image.map_coordinates`, which needs a
-    static batch size and so fails inside `tf.data` and Functional models.
-    """
+    """images [N, H, W, C]; source_rows/cols [N, H, W] -> [N, H, W, C], bilinear, 0 outside
+    (four gathers: `keras.ops.image.map_coordinates` needs a static batch size)."""
     ops = keras.ops
     shape = ops.shape(images)
     n, height, width, channels = shape[0], images.shape[1], images.shape[2], shape[3]
@@ -66,16 +60,11 @@ def _sample_bilinear(images, source_rows, source_cols):
 def lens_distortion(images, k1: float, k2: float = 0.0):
     """Radial lens distortion of a batch of images, OpenCV's model without tangential terms.
 
-    images: [N, H, W, C] float (NHWC) -> [N, H, W, C] float32.
-    Every output pixel (u, v) samples the input, bilinearly, at
-        x_s = c_x + f * x * (1 + k1 r^2 + k2 r^4),  y_s = c_y + f * y * (1 + k1 r^2 + k2 r^4),
-    where x = (u - c_x) / f, y = (v - c_y) / f, r^2 = x^2 + y^2, the centre is
-    (c_x, c_y) = ((W - 1) / 2, (H - 1) / 2) and f = max(H, W) / 2 (so r = 1 at the middle
-    of the longer side). This is the map `cv2.initUndistortRectifyMap` builds for the
-    distortion coefficients (k1, k2, 0, 0). Pixels that sample outside the image are 0.
-
-    k1 > 0 pulls the border inwards (barrel, like a wide-angle lens); k1 < 0 pushes it out
-    (pincushion, like a telephoto lens). k1 = k2 = 0 returns the images unchanged.
+    images: [N, H, W, C] float (NHWC) -> [N, H, W, C] float32. Output pixel (u, v) samples
+    the input bilinearly at x_s = c_x + f x (1 + k1 r^2 + k2 r^4) (likewise y_s), with
+    x = (u - c_x) / f, y = (v - c_y) / f, r^2 = x^2 + y^2, centre ((W - 1) / 2, (H - 1) / 2)
+    and f = max(H, W) / 2: the map of `cv2.initUndistortRectifyMap` for coefficients
+    (k1, k2, 0, 0); 0 outside the image. k1 > 0: barrel (wide-angle); k1 < 0: pincushion.
     """
     images = validation.as_images("images", images).astype(np.float32)
     shape = images.shape[:3]
@@ -89,13 +78,9 @@ def lens_distortion(images, k1: float, k2: float = 0.0):
 class RandomLensDistortion(keras.layers.Layer):
     """Random radial lens distortion, a preprocessing layer like Keras's Random* layers.
 
-    In training every image gets its own k1 drawn uniformly from [-factor, factor]
-    (barrel for k1 > 0, pincushion for k1 < 0; see `lens_distortion`); at inference the
-    layer is the identity. Input and output: [N, H, W, C] float (NHWC), same shape.
-    Works inside a model and inside `tf.data.Dataset.map`.
-
-    factor: largest |k1|, in [0, 1]; 0.2-0.3 is a visible but plausible lens.
-    seed: seeds the layer's own random generator.
+    In training every image gets its own k1 uniform in [-factor, factor] (`lens_distortion`;
+    factor in [0, 1], 0.2-0.3 is a plausible lens); at inference the identity. Input and
+    output: [N, H, W, C] float (NHWC); works in a model and in `tf.data.Dataset.map`.
     """
 
     def __init__(self, factor: float = 0.2, seed: int | None = None, **kwargs):
@@ -132,10 +117,9 @@ class RandomLensDistortion(keras.layers.Layer):
 def pad_boxes(boxes, labels) -> dict:
     """Lists of per-image boxes and labels as the dense dict Keras's box-aware layers take.
 
-    boxes: list of N arrays [K_i, 4] in "xyxy" pixels (x_min, y_min, x_max, y_max), as
-        `utils.data.make_shapes` returns them; labels: list of N integer arrays [K_i].
-    Returns {"boxes": float32 [N, M, 4], "labels": int32 [N, M]} with M the largest K_i (at
-    least 1); unused rows have boxes 0 and label -1.
+    boxes: list of N arrays [K_i, 4] in "xyxy" pixels; labels: list of N integer arrays [K_i].
+    Returns {"boxes": float32 [N, M, 4], "labels": int32 [N, M]}, M = max(K_i, 1); unused rows
+    have boxes 0 and label -1.
     """
     from utils.detection.boxes import as_boxes  # here, not at the top: utils.detection imports utils.data
 
@@ -202,20 +186,14 @@ class BoxAugmenter(keras.layers.Layer):
 def box_augmenter(layers):
     """A layer that augments images together with their boxes ("xyxy" pixels).
 
-    layers: Keras box-aware preprocessing layers built with bounding_box_format="xyxy",
-        e.g. RandomFlip("horizontal", ...), RandomZoom((-0.4, 0), ...) (a random crop and
-        rescale), RandomTranslation(...), RandomColorJitter(...). They run in order.
+    layers: Keras box-aware preprocessing layers built with bounding_box_format="xyxy" (e.g.
+        RandomFlip, RandomZoom((-0.4, 0)) to crop and rescale, RandomTranslation), run in order.
 
-    Call it on {"images": [N, H, W, C] float (NHWC), "bounding_boxes": pad_boxes(boxes, labels)}
-    ({"boxes": [N, M, 4] float32 "xyxy" pixels, "labels": [N, M] int32, -1 = no box}), in a
-    model or inside `tf.data.Dataset.map`. After the layers, boxes are clipped to the output
-    image ([0, W] x [0, H]); a box whose clipped width or height is below 1 pixel gets label -1
-    and zeros (`unpad_boxes` removes them). Identity when training=False. The input dict is left
-    unchanged (Keras's own layers overwrite the dict they are given).
-
-    Keras 3.15's `RandomCrop` moves boxes along the wrong axes (it subtracts the vertical
-    offset from x and the horizontal one from y) and crops every image of a batch at the same
-    place, so it is refused here: use `RandomZoom` with a negative factor to crop and rescale.
+    Call it on {"images": [N, H, W, C] float (NHWC), "bounding_boxes": pad_boxes(boxes, labels)},
+    in a model or in `tf.data.Dataset.map`. After the layers, boxes are clipped to the image;
+    a box under 1 pixel wide or high gets label -1 and zeros (`unpad_boxes` removes them).
+    Identity when training=False; the input dict is left unchanged. Keras 3.15's `RandomCrop`
+    is refused: it swaps the x and y offsets of boxes.
     """
     if not isinstance(layers, (list, tuple)) or not layers:
         raise TypeError("layers: expected a non-empty list of Keras preprocessing layers")

@@ -38,8 +38,7 @@ def _format(value) -> str:
 
 
 def _number(name: str, value, *, finite: bool = False) -> float:
-    """A real number from Python, NumPy or TensorFlow scalars. A measured value may be NaN or
-    infinite (a diverged run): the claim then fails with that value in its message."""
+    """A float from a Python, NumPy or TensorFlow scalar; NaN and inf (a diverged run) only if not `finite`."""
     if hasattr(value, "numpy") and callable(value.numpy):
         value = value.numpy()
     if hasattr(value, "item") and callable(value.item) and getattr(value, "size", 1) == 1:
@@ -57,11 +56,12 @@ def _check_claim_id(claim_id) -> None:
         raise ValueError(f"claim_id: expected an id like 'C06', got {claim_id!r}")
 
 
-def _finish(claim_id: str, holds: bool, success: str, failure: str) -> None:
+def _finish(claim_id: str, holds: bool, success: str, failure: str, verdict: str = "holds") -> None:
+    """Print `Claim Cnn <verdict>: <success>`, or raise ClaimFailed with `failure` when not `holds`."""
     _check_claim_id(claim_id)
     if not holds:
         raise ClaimFailed(f"Claim {claim_id} failed: {failure}")
-    print(f"Claim {claim_id} holds: {success}")
+    print(f"Claim {claim_id} {verdict}: {success}")
 
 
 def check(claim_id: str, holds: bool, measured: str) -> None:
@@ -76,7 +76,7 @@ def check(claim_id: str, holds: bool, measured: str) -> None:
 
 
 def _against_bound(claim_id, name, value, bound, holds, relation: str, opposite: str) -> None:
-    """Claim that `holds(value, bound)`, printed as `relation`, or as `opposite` when it fails."""
+    """Claim that `holds(value, bound)`, printed as `relation` (or `opposite` when it fails)."""
     value, bound = _number("value", value), _number("bound", bound, finite=True)
     measured = f"{name} {_format(value)}"
     _finish(claim_id, holds(value, bound), f"{measured} {relation} {_format(bound)}",
@@ -129,13 +129,11 @@ def equal(claim_id: str, name: str, value, expected) -> None:
 
 
 # --- Comparisons over paired seeds (the standard of evidence of ../shared/CLAIMS.md) ---------
-
 VERDICTS = ("holds", "does not hold here", "inconclusive")
 
 
 def sign_test_p(wins: int, trials: int) -> float:
-    """One-sided sign test: P(at least `wins` successes in `trials` fair coin flips); 5 of 5
-    gives 1/32 = 0.031, 8 of 9 gives 0.020, 4 of 5 gives 0.19."""
+    """One-sided sign test: P(at least `wins` heads in `trials` fair coin flips); 5 of 5 gives 0.031."""
     wins = validation.as_int("wins", wins, minimum=0)
     trials = validation.as_int("trials", trials, minimum=1)
     if wins > trials:
@@ -144,8 +142,7 @@ def sign_test_p(wins: int, trials: int) -> float:
 
 
 def bootstrap_interval(differences, *, confidence: float = 0.95, resamples: int = 10_000, seed: int = 0):
-    """Percentile bootstrap interval (low, high) of the mean of paired differences (seeded:
-    the same differences always give the same interval)."""
+    """Seeded percentile bootstrap interval (low, high) of the mean of paired differences."""
     differences = _differences_array("differences", differences)
     confidence = validation.as_fraction("confidence", confidence, allow_zero=False)
     resamples = validation.as_int("resamples", resamples, minimum=100)
@@ -199,21 +196,15 @@ class Comparison(NamedTuple):
 
 def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: float = 0.05,
             margin: float | None = None, claimed_gain: float | None = None) -> Comparison:
-    """Judge paired runs (same seed, data and budget; only the one thing differs): does arm `a`
-    beat arm `b` on a measure (larger is better unless `larger_is_better=False`)? The verdict is
-      - "holds": a beats b at level `alpha`: a one-sided sign test over the pairs (`test="sign"`;
-        ties count against a) or a bootstrap interval of the mean paired difference that
-        excludes zero (`test="bootstrap"`);
-      - "does not hold here": b beats a at the same standard; or (with `margin`) the bootstrap
-        interval lies inside [-margin, margin] (equivalence); or (with `claimed_gain`, a's
-        advantage as the lecture reports it in the measure's units: a - b, or b - a when smaller
-        is better) the whole bootstrap interval, whichever `test`, lies below it. "holds" takes
-        precedence; no exclusion when b diverged in a pair where a finished (that pair counts
-        for a but lies outside the interval);
-      - "inconclusive" otherwise.
-    A diverged run counts as infinitely bad (pass inf, or -inf when larger is better): it
-    enters the sign test; the interval covers the pairs where both runs finished.
-    """
+    """Judge paired runs (same seed, data and budget): does arm `a` beat arm `b` on a measure?
+      - "holds": a wins a one-sided sign test at `alpha` (test="sign"; ties count against a), or
+        the bootstrap interval of the mean paired gain lies above zero (test="bootstrap");
+      - "does not hold here": b wins at the same standard; or the interval lies inside
+        [-margin, margin] (equivalence); or it lies wholly below `claimed_gain` (a's advantage
+        as the lecture reports it: a - b, or b - a when smaller is better), unless b diverged
+        in a pair where a finished;
+      - "inconclusive" otherwise. "holds" takes precedence.
+    A diverged run (inf, or -inf when larger is better) counts in the sign test only."""
     a, b = _pairs(a, b, allow_infinite=True)
     if not isinstance(larger_is_better, bool):
         raise TypeError(f"larger_is_better: expected a bool, got {type(larger_is_better).__name__}")
@@ -247,17 +238,13 @@ def compare(a, b, *, larger_is_better: bool = True, test: str = "sign", alpha: f
 def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_is_better: bool = True,
            test: str = "sign", alpha: float = 0.05, margin: float | None = None,
            claimed_gain: float | None = None, expect: str = "holds", pairs: str = "seeds") -> None:
-    """The lecture says arm `a` beats arm `b` on the measure `name`: judge the paired runs with
-    `compare` (same arguments) and print the verdict and its evidence, or raise `ClaimFailed`
-    when it is not `expect` (the verdict the notebook's prose states). `pairs` names what is
-    paired ("seeds"; "test images" when each pair is one image measured by both).
-    """
+    """Judge the lecture's "a beats b on `name`" with `compare` (same arguments); print the verdict
+    and evidence, or raise `ClaimFailed` when it is not `expect`. pairs: what is paired ("seeds")."""
     expect = validation.as_choice("expect", expect, VERDICTS)
     if not isinstance(pairs, str) or not pairs:
         raise TypeError("pairs: expected a non-empty string, e.g. 'seeds'")
     result = compare(a, b, larger_is_better=larger_is_better, test=test, alpha=alpha, margin=margin,
                      claimed_gain=claimed_gain)
-    # the counts under either test, so that a reader can also see what the sign test would say
     evidence = (f"{a_name} better in {result.wins}/{result.trials} paired {pairs}, "
                 f"{b_name} in {result.losses}/{result.trials}")
     if test == "sign":
@@ -282,12 +269,8 @@ def paired(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, larger_i
 
 def equivalent(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, margin: float,
                alpha: float = 0.05, expect: str = "holds") -> None:
-    """The lecture says arm `a` matches arm `b` on the measure `name` (paired runs). With the
-    (1 - 2 alpha) bootstrap interval of the mean paired difference a - b, the verdict is "holds"
-    when it lies inside [-margin, margin] (two one-sided tests), "does not hold here" when it
-    lies wholly outside (a real difference), else "inconclusive". State the margin before
-    measuring, and show that an arm which should not match falls outside it (the test could fail).
-    """
+    """The lecture says a matches b on `name`: "holds" when the bootstrap interval of the mean paired
+    difference lies inside [-margin, margin], "does not hold here" when wholly outside, else "inconclusive"."""
     a, b = _pairs(a, b)                                   # equivalence needs finished runs on both arms
     expect = validation.as_choice("expect", expect, VERDICTS)
     if validation.as_float("margin", margin, minimum=0) == 0:
@@ -303,16 +286,12 @@ def equivalent(claim_id: str, name: str, a, b, *, a_name: str, b_name: str, marg
 
 def _report(claim_id: str, verdict: str, expect: str, trials: int, message: str) -> None:
     """Print a paired comparison's verdict, or raise ClaimFailed when it is not `expect`."""
-    _check_claim_id(claim_id)
-    if verdict != expect:
-        raise ClaimFailed(f"Claim {claim_id} failed: expected '{expect}', measured '{verdict}': {message}")
     label = f"is inconclusive at {trials} pairs" if verdict == "inconclusive" else verdict
-    print(f"Claim {claim_id} {label}: {message}")
+    _finish(claim_id, verdict == expect, message, f"expected '{expect}', measured '{verdict}': {message}", label)
 
 
 def computed(claim_id: str, statement: str) -> None:
-    """A closed-form fact (a parameter count, a box count): printed as computed, not as a
-    claim that 'holds'. Assert the fact itself in the cell before calling this."""
+    """Print a closed-form fact (a parameter count) as computed; assert the fact in the cell first."""
     _check_claim_id(claim_id)
     if not isinstance(statement, str) or not statement:
         raise TypeError("statement: expected a non-empty string")

@@ -14,6 +14,7 @@ environment: exactly what a real cluster runs on each machine, with host names i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -31,12 +32,8 @@ WORKER_SCRIPT = pathlib.Path(__file__).with_name("_multiworker_worker.py")
 
 
 def free_ports(count: int, host: str = LOCALHOST) -> list[int]:
-    """`count` distinct TCP ports that are free on `host` right now.
-
-    The operating system picks them (bind to port 0); the sockets are closed again so that the
-    workers can bind them. Another program could take one in between: rare, and the worker
-    then fails with a clear "address in use" error.
-    """
+    """`count` distinct TCP ports that are free on `host` right now (the operating system picks
+    them; another program could take one before a worker binds it: rare, and a clear error)."""
     sockets = []
     try:
         for _ in range(count):
@@ -50,21 +47,15 @@ def free_ports(count: int, host: str = LOCALHOST) -> list[int]:
 
 
 def cluster_spec(num_workers: int, *, host: str = LOCALHOST, ports=None) -> dict:
-    """The `cluster` part of TF_CONFIG: {"worker": ["host:port", ...]}.
-
-    ports: one port per worker; by default free ports chosen now (`free_ports`).
-    """
+    """The `cluster` part of TF_CONFIG: {"worker": ["host:port", ...]}; ports: by default `free_ports`."""
     if ports is None:
         ports = free_ports(num_workers, host)
     return {"worker": [f"{host}:{port}" for port in ports]}
 
 
 def tf_config(cluster: dict, task_type: str = "worker", task_index: int = 0) -> str:
-    """The TF_CONFIG environment variable (a JSON string) for one task of `cluster`.
-
-    cluster: {"worker": ["host:port", ...], ...} as from `cluster_spec`.
-    task_type, task_index: which entry of the cluster this process is.
-    """
+    """The TF_CONFIG environment variable (a JSON string) for task (task_type, task_index) of
+    `cluster` ({"worker": ["host:port", ...], ...} as from `cluster_spec`)."""
     return json.dumps({"cluster": cluster, "task": {"type": task_type, "index": task_index}})
 
 
@@ -76,27 +67,24 @@ class WorkerGroup:
     """Worker processes of a local cluster; use it through `launch_workers`.
 
     Attributes: `cluster` (the cluster spec), `directory` (a scratch folder shared with the
-    workers, deleted on exit), `processes` (subprocess.Popen objects), `pids`.
+    workers, deleted on exit), `processes` (subprocess.Popen objects), `pids`, `listening`
+    (the TCP addresses each worker listened on, as seen by `wait`).
     """
 
-    def __init__(self, script, num_workers, args=(), *, timeout=120.0, host=LOCALHOST):
+    def __init__(self, script, num_workers, args=()):
         self.script = pathlib.Path(script).resolve()
         self.num_workers = num_workers
         self.args = [str(a) for a in args]
-        self.timeout = timeout
-        self.host = host
         self.cluster = None
         self.directory = None
         self.processes: list[subprocess.Popen] = []
-        # The addresses each worker listened on (TCP), as seen by `wait` while it ran.
         self.listening: list[set[str]] = [set() for _ in range(self.num_workers)]
         self._logs = []
         self._finalizer = None
 
-    # -- life cycle --------------------------------------------------------------------
     def start(self) -> "WorkerGroup":
         self.directory = pathlib.Path(tempfile.mkdtemp(prefix="workers_"))
-        self.cluster = cluster_spec(self.num_workers, host=self.host)
+        self.cluster = cluster_spec(self.num_workers)
         # End the workers even if this process exits without leaving the `with` block
         # (finalize objects also run at interpreter exit). The list fills in below.
         self._finalizer = weakref.finalize(self, _cleanup, self.processes, self.directory)
@@ -110,24 +98,22 @@ class WorkerGroup:
                     ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
                 log = open(self.directory / f"worker_{index}.log", "wb")
                 self._logs.append(log)
-                process = subprocess.Popen(
+                self.processes.append(subprocess.Popen(
                     [sys.executable, str(self.script), *self.args, "--output-dir", str(self.directory)],
                     env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    start_new_session=True)  # its own process group: we can end it and its children
-                self.processes.append(process)
+                    start_new_session=True))  # its own process group: we can end it and its children
         except BaseException:
             self.stop()
             raise
         return self
 
-    def wait(self, timeout: float | None = None) -> list[str]:
+    def wait(self, timeout: float = 120.0) -> list[str]:
         """Wait until every worker has exited; returns their logs (text).
 
         Raises WorkerError as soon as one worker exits with an error (with its log), and
-        TimeoutError if they are not done within `timeout` seconds (default: the group's).
-        The caller's `with` block then ends and `stop()` ends the other workers.
+        TimeoutError if they are not done within `timeout` seconds; the caller's `with` block
+        then ends and `stop()` ends the other workers.
         """
-        timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while True:
             self._record_listening()
@@ -154,33 +140,25 @@ class WorkerGroup:
         import psutil
 
         for index, process in enumerate(self.processes):
-            try:
+            with contextlib.suppress(psutil.Error):
                 for connection in psutil.Process(process.pid).net_connections(kind="inet"):
                     if connection.status == psutil.CONN_LISTEN:
                         self.listening[index].add(f"{connection.laddr.ip}:{connection.laddr.port}")
-            except psutil.Error:
-                pass
 
     @property
     def pids(self) -> list[int]:
         return [process.pid for process in self.processes]
 
-    def alive(self) -> list[bool]:
-        """Whether each worker process is still running."""
-        return [process.poll() is None for process in self.processes]
-
     def stop(self) -> None:
         """End every worker that still runs (SIGTERM, then SIGKILL), reap it, close the logs
         and delete the scratch folder. Safe to call more than once."""
-        _kill_all(self.processes)
+        if self.directory is not None:
+            _cleanup(self.processes, self.directory)   # in full, even after an interrupted call
+        if self._finalizer is not None:
+            self._finalizer.detach()
         for log in self._logs:
             log.close()
         self._logs = []
-        if self._finalizer is not None:
-            self._finalizer.detach()
-            self._finalizer = None
-        if self.directory is not None:
-            shutil.rmtree(self.directory, ignore_errors=True)
 
     def __enter__(self):
         return self.start()
@@ -190,39 +168,31 @@ class WorkerGroup:
         return False
 
 
-def _cleanup(processes, directory) -> None:
-    _kill_all(processes)
-    shutil.rmtree(directory, ignore_errors=True)
-
-
-def _kill_all(processes, grace: float = 3.0) -> None:
-    """SIGTERM each live process group, wait up to `grace` s, then SIGKILL; reap them all."""
+def _cleanup(processes, directory, grace: float = 3.0) -> None:
+    """SIGTERM each live process group, wait up to `grace` s, then SIGKILL; reap them all and
+    delete the scratch folder."""
     for process in processes:
         if process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGTERM)
-            except (ProcessLookupError, PermissionError):
-                pass
     deadline = time.monotonic() + grace
     for process in processes:
         try:
             process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             process.wait()
+    shutil.rmtree(directory, ignore_errors=True)
 
 
-def launch_workers(script=WORKER_SCRIPT, num_workers: int = 2, args=(), *, timeout: float = 120.0,
-                   host: str = LOCALHOST) -> WorkerGroup:
+def launch_workers(script=WORKER_SCRIPT, num_workers: int = 2, args=()) -> WorkerGroup:
     """Start `num_workers` processes `python script *args --output-dir DIR` as a local cluster.
 
-    Each gets TF_CONFIG for its own index in a cluster of free ports on `host` (127.0.0.1 by
-    default, so nothing leaves the machine). Use it as a context manager: on leaving the
-    block, normally or by an exception or an interrupt, every worker still running is ended
-    (SIGTERM to its process group, SIGKILL after 3 s) and the scratch folder DIR removed.
+    Each gets TF_CONFIG for its own index in a cluster of free ports on 127.0.0.1 (nothing
+    leaves the machine). Use it as a context manager: on leaving the block, normally or by an
+    exception or an interrupt, every worker still running is ended (SIGTERM to its process
+    group, SIGKILL after 3 s) and the scratch folder DIR removed.
 
         with cluster.launch_workers(num_workers=2, args=["--epochs", 3]) as workers:
             ...  # write inputs to workers.directory
@@ -233,4 +203,4 @@ def launch_workers(script=WORKER_SCRIPT, num_workers: int = 2, args=(), *, timeo
     to a folder first and pass it in `args`; they write results to `workers.directory`,
     which exists until the block ends.
     """
-    return WorkerGroup(script, num_workers, args, timeout=timeout, host=host)
+    return WorkerGroup(script, num_workers, args)

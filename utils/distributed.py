@@ -3,23 +3,15 @@
 Taught in: notebooks/08_multi_device_training.ipynb
 
 - `split_cpu(num_devices)`: split the CPU into logical devices, so that `MirroredStrategy`
-  has several replicas on a machine without GPUs. Call it before TensorFlow initialises its
-  runtime (before the first tensor, model or strategy is created).
+  has several replicas on a machine without GPUs (call it before TensorFlow starts its runtime).
 - `replica_values(variable, strategy)`: the copies of a mirrored variable, one per replica.
 - `sharded_dataset_fn`, `make_train_step`: the input pipeline and the custom training loop
   (`strategy.run`, all-reduce, `tf.nn.compute_average_loss`) that run unchanged on one
-  device, on several devices and on several machines.
-
-The local cluster of worker processes that runs them on several "machines" is `utils.cluster`.
+  device, on several devices and on several machines (`utils.cluster` starts the workers).
 """
 
 from __future__ import annotations
 
-
-
-# --------------------------------------------------------------------------------------
-# Logical devices
-# --------------------------------------------------------------------------------------
 
 def split_cpu(num_devices: int = 2) -> list[str]:
     """Split the (first) physical CPU into `num_devices` logical CPU devices.
@@ -53,18 +45,11 @@ def split_cpu(num_devices: int = 2) -> list[str]:
 
 
 def replica_values(variable, strategy) -> list:
-    """The per-replica copies of a (Keras or TensorFlow) variable as NumPy arrays.
-
-    Under `MirroredStrategy` a variable created in `strategy.scope()` is a MirroredVariable
-    holding one copy per replica (device); outside a strategy there is one copy.
-    """
+    """The per-replica copies of a (Keras or TensorFlow) variable as NumPy arrays (one per
+    replica for a variable created in `strategy.scope()` of a MirroredStrategy)."""
     value = getattr(variable, "value", variable)  # keras.Variable wraps the tf variable
     return [copy.numpy() for copy in strategy.experimental_local_results(value)]
 
-
-# --------------------------------------------------------------------------------------
-# A custom training loop that runs unchanged under any strategy
-# --------------------------------------------------------------------------------------
 
 def sharded_dataset_fn(x, y, global_batch_size: int):
     """A `dataset_fn(input_context)` for `strategy.distribute_datasets_from_function`.
@@ -79,15 +64,11 @@ def sharded_dataset_fn(x, y, global_batch_size: int):
         import tensorflow as tf
 
         per_replica = input_context.get_per_replica_batch_size(global_batch_size)
-        if per_replica * input_context.num_replicas_in_sync != global_batch_size:
-            raise ValueError(f"global_batch_size: expected a multiple of the {input_context.num_replicas_in_sync} "
-                             f"replicas, got {global_batch_size}")
         usable = len(x) // global_batch_size * global_batch_size
         dataset = tf.data.Dataset.from_tensor_slices((x[:usable], y[:usable])).batch(per_replica)
         # Input pipeline p (one per worker) keeps batches p, p + P, p + 2P, ...; its replicas
         # take consecutive ones, so one step of the cluster covers one global batch.
-        replicas_per_pipeline = input_context.num_replicas_in_sync // input_context.num_input_pipelines
-        dataset = dataset.batch(replicas_per_pipeline)
+        dataset = dataset.batch(input_context.num_replicas_in_sync // input_context.num_input_pipelines)
         dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
         return dataset.unbatch()
 
@@ -95,16 +76,13 @@ def sharded_dataset_fn(x, y, global_batch_size: int):
 
 
 def make_train_step(strategy, model, optimizer, loss_fn, global_batch_size: int):
-    """A `tf.function` `train_step(images, labels)` for data-parallel training under `strategy`.
+    """A `tf.function` `train_step(images, labels)` for data-parallel training under `strategy`
+    (MirroredStrategy, MultiWorkerMirroredStrategy or the default one); returns the mean loss.
 
-    Each replica computes the loss of its share of the global batch, scaled by
-    `tf.nn.compute_average_loss(per_example_loss, global_batch_size)` (sum / global batch),
-    so that the gradients the optimizer sums over replicas (the all-reduce inside
-    `apply_gradients`) equal the gradient of the mean loss over the global batch. Returns the
-    mean loss over the global batch. `loss_fn` must return per-example losses
-    (`reduction=None`). Model and optimizer must have been created in `strategy.scope()`.
-    Works unchanged with MirroredStrategy, MultiWorkerMirroredStrategy and the default
-    (single-device) strategy.
+    Each replica scales the loss of its share by `tf.nn.compute_average_loss(per_example_loss,
+    global_batch_size)`, so the gradients summed over replicas (the all-reduce inside
+    `apply_gradients`) are those of the mean loss over the global batch. `loss_fn` returns
+    per-example losses (`reduction=None`); model and optimizer are created in `strategy.scope()`.
     """
     import tensorflow as tf
 

@@ -1,17 +1,15 @@
-"""Immediate, specific feedback for the self-paced labs in `labs/`. A lab notebook creates one
-`Lab` in its Setup cell, runs `lab.check(...)` after each exercise and `lab.summary()` at the end:
+"""Immediate, specific feedback for the labs. A lab notebook creates one `Lab` in its Setup cell,
+runs a check after each exercise and `lab.summary()` at the end:
 
     lab = labcheck.Lab("Convolution as im2col", checks=["padding", "im2col", "conv2d"])
     checks = labcheck.load_checks("01_conv2d_im2col")   # labs/01_conv2d_im2col/checks.py
     lab.check("im2col", checks.check_im2col, im2col)
 
-A check prints `PASSED im2col: ...`, or which case failed, what was expected against what came
-back (shape first, then values) and a hint; it never raises, so "Run all" reaches the summary.
-The checkers in `labs/NN_topic/checks.py` compare the student's code with a reference nobody here
-wrote (TensorFlow, Keras, tf.GradientTape, pycocotools) through the functions below, which turn
+A check prints `PASSED im2col: ...`, or the failing case, expected against got and a hint; it
+never raises, so "Run all" reaches the summary. The checkers in `labs/NN_topic/checks.py` compare
+the student's code with TensorFlow, Keras or pycocotools through the functions below, which turn
 every way it can go wrong (not written, returns None, raises, wrong shape or values) into a
-`CheckFailed` with a readable message.
-"""
+`CheckFailed`."""
 
 from __future__ import annotations
 
@@ -32,6 +30,7 @@ LABS_DIR = next(folder for folder in (_COURSE_UTILS.parent / "labs", _COURSE_UTI
 NOT_FILLED = "not filled in yet"
 FILL_HINT = ("write your code between `# YOUR CODE HERE` and `# END OF YOUR CODE`, run "
              "that cell, then run this check again.")
+LOOKS_LIKE = "this looks like a known mistake:"
 
 
 class CheckFailed(ValueError):
@@ -44,14 +43,13 @@ class CheckFailed(ValueError):
 
 
 class WrongType(CheckFailed, TypeError):
-    """The answer is of the wrong kind: complex, text, True/False or integers where it should not be."""
+    """The answer is of the wrong kind (complex, text, True/False, integers)."""
 
 
 def load_checks(lab_name: str):
     """Import and return `labs/<lab_name>/checks.py`, e.g. lab_name="01_conv2d_im2col"."""
-    lab_name = validation.as_choice("lab_name", lab_name,
-                                    sorted(p.name for p in LABS_DIR.iterdir()
-                                           if (p / "checks.py").is_file()))
+    labs = sorted(p.name for p in LABS_DIR.iterdir() if (p / "checks.py").is_file())
+    lab_name = validation.as_choice("lab_name", lab_name, labs)
     module_name = f"labchecks_{lab_name}"
     spec = importlib.util.spec_from_file_location(module_name, LABS_DIR / lab_name / "checks.py")
     module = importlib.util.module_from_spec(spec)
@@ -61,8 +59,7 @@ def load_checks(lab_name: str):
 
 
 class Lab:
-    """The checks of one lab and their results. title: shown in the summary. checks: the names
-    of every check in the order the lab runs them; names in `bonus` are reported, not required."""
+    """The checks of one lab (names in the order the lab runs them; `bonus` ones are not required)."""
 
     def __init__(self, title: str, checks, bonus=()):
         if not isinstance(title, str) or not title:
@@ -99,17 +96,13 @@ class Lab:
         print(f"{self.title}: {passed_required} of {len(required)} checks passed")
         for name in self.names:
             status = "not run" if name not in self.results else "passed" if self.passed(name) else "FAILED"
-            suffix = " (bonus)" if name in self.bonus else ""
-            print(f"  {status:7s} {name}{suffix}")
-        if passed_required == len(required):
-            print("All required checks pass. Well done.")
-        else:
-            print("Fix the failed checks, re-run their cells, then run this summary again.")
+            print(f"  {status:7s} {name}{' (bonus)' if name in self.bonus else ''}")
+        print("All required checks pass. Well done." if passed_required == len(required)
+              else "Fix the failed checks, re-run their cells, then run this summary again.")
 
 
 def _run(checker, *args, **kwargs) -> tuple[bool, str]:
-    """(passed, message) of `checker(*args, **kwargs)`, which returns a short description of
-    what passed or raises CheckFailed; anything else it raises is a failure too, not raised."""
+    """(passed, message) of `checker(*args, **kwargs)`; whatever it raises is a failure, not raised."""
     try:
         detail = checker(*args, **kwargs)
     except CheckFailed as failure:
@@ -120,18 +113,14 @@ def _run(checker, *args, **kwargs) -> tuple[bool, str]:
 
 
 # ---------------------------------------------------------------- building blocks of checkers
-
 _variant: int | None = None
 
 
 def case_rng(seed: int) -> np.random.Generator:
-    """The random generator a checker draws its cases from. The public checks use `seed`;
-    graded runs (`grade(..., variant=k)`) draw other cases from the same checker."""
+    """The generator a checker draws its cases from: `seed`, or another in `grade(..., variant=k)`."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise TypeError(f"seed must be a non-negative integer, got {seed!r}")
-    if _variant is None:
-        return np.random.default_rng(int(seed))
-    return np.random.default_rng([int(seed), 1_000_003 + _variant])
+    return np.random.default_rng(int(seed) if _variant is None else [int(seed), 1_000_003 + _variant])
 
 
 def grade(checker, *args, variant: int | None = None, **cases) -> bool:
@@ -143,8 +132,7 @@ def grade(checker, *args, variant: int | None = None, **cases) -> bool:
     global _variant
     if not callable(checker):
         raise TypeError(f"checker must be a check_... function, got {type(checker).__name__}")
-    if variant is not None and (not isinstance(variant, int) or isinstance(variant, bool)
-                                or variant < 0):
+    if variant is not None and (not isinstance(variant, int) or isinstance(variant, bool) or variant < 0):
         raise TypeError(f"variant must be a non-negative integer or None, got {variant!r}")
     namespace = checker.__globals__
     unknown = [name for name in cases if name not in namespace]
@@ -215,13 +203,11 @@ def call(name: str, function, *args, case: str = "", numpy_only: bool = False,
                           "run the failing case yourself with the arguments above and "
                           "read the traceback.")
     if is_unfilled(result):
-        raise CheckFailed(f"`{name}` is {NOT_FILLED}: it returned {result!r}{where}.",
-                          FILL_HINT)
+        raise CheckFailed(f"`{name}` is {NOT_FILLED}: it returned {result!r}{where}.", FILL_HINT)
     return result
 
 
-# Libraries whose versions of an operation the NumPy exercises are compared with: a student's
-# function that calls into any of them has not written the operation itself.
+# Libraries whose versions of an operation the NumPy exercises are compared with.
 _LIBRARIES = {"tensorflow": "TensorFlow", "keras": "Keras", "tf_keras": "Keras", "jax": "JAX",
               "torch": "PyTorch", "torchvision": "torchvision", "scipy": "SciPy",
               "skimage": "scikit-image", "cv2": "OpenCV", "pycocotools": "pycocotools",
@@ -240,9 +226,8 @@ def _code_names(code) -> set:
 
 
 class _ShortcutWatch:
-    """While active (a `with` block), records the first call the running code makes into a
-    library in `_LIBRARIES` or into the course's `utils` package (sys.setprofile sees every
-    Python and C function call, so no entry point, alias or submodule escapes it)."""
+    """Within a `with` block, records the first call (Python or C, via sys.setprofile) into a
+    library of `_LIBRARIES` or the course's `utils`, whatever the entry point or alias."""
 
     def __init__(self, course_utils_only: bool):
         self.found: str | None = None
@@ -259,8 +244,8 @@ class _ShortcutWatch:
 
     def _label_of_file(self, filename: str):
         if filename not in self.seen:
-            labels = [label for root, label in self.roots.items() if filename.startswith(root)]
-            self.seen[filename] = labels[0] if labels and filename not in _ALLOWED_UTILS else None
+            label = next((label for root, label in self.roots.items() if filename.startswith(root)), None)
+            self.seen[filename] = None if filename in _ALLOWED_UTILS else label
         return self.seen[filename]
 
     def _profile(self, frame, event, arg):
@@ -271,23 +256,19 @@ class _ShortcutWatch:
             if label:
                 self._record(label, frame.f_back)
         elif event == "c_call":
-            module = getattr(arg, "__module__", None) or ""
-            label = self.modules.get(module.split(".")[0])
+            label = self.modules.get((getattr(arg, "__module__", None) or "").split(".")[0])
             if label:
                 self._record(label, frame)
 
     def _record(self, label, caller):
-        """Remember the library and where the student's code called it (function, line)."""
         self.found = label
         if caller is not None:
             self.caller = caller.f_code.co_name
             self.line = linecache.getline(caller.f_code.co_filename, caller.f_lineno).strip()[:80]
 
     def scan(self, function) -> None:
-        """Look, before running, at what `function` refers to (globals, closures, the
-        functions of the student's notebook it calls, recursively): a module, function or
-        class of a forbidden library counts as a call into it. This catches what the profiler
-        cannot see: compiled functions that are not builtins (Cython's, e.g. pycocotools')."""
+        """Before running: a forbidden object `function` refers to, recursively through the student's code,
+        counts as a call (the profiler misses compiled non-builtins, e.g. pycocotools' Cython)."""
         seen = set()
         home = {"__main__", getattr(function, "__module__", None)}
 
@@ -305,9 +286,7 @@ class _ShortcutWatch:
             if depth and module not in home:  # only the student's own code is read further
                 return
             if isinstance(value, type):  # a class of the student's: its bases and methods
-                for base in value.__bases__:
-                    visit(base, depth + 1)
-                for member in vars(value).values():
+                for member in [*value.__bases__, *vars(value).values()]:
                     visit(getattr(member, "__func__", member), depth + 1)
                 return
             code = getattr(value, "__code__", None)
@@ -318,10 +297,8 @@ class _ShortcutWatch:
                 if name in namespace:
                     visit(namespace[name], depth + 1)
             for cell in getattr(value, "__closure__", None) or ():
-                try:
+                with contextlib.suppress(ValueError):  # an empty cell
                     visit(cell.cell_contents, depth + 1)
-                except ValueError:  # an empty cell
-                    pass
 
         visit(function, 0)
 
@@ -349,8 +326,7 @@ class _ShortcutWatch:
 
 
 def to_numpy(what: str, value, case: str = "") -> np.ndarray:
-    """A real numeric NumPy array (booleans included) from a NumPy/TensorFlow/Keras value,
-    or a CheckFailed saying why not."""
+    """A real numeric (or boolean) NumPy array from a NumPy/TensorFlow/Keras value, or a CheckFailed."""
     where = f" ({case})" if case else ""
     if is_unfilled(value):
         raise CheckFailed(f"{what} is {NOT_FILLED}{where}: got {value!r}.", FILL_HINT)
@@ -359,8 +335,7 @@ def to_numpy(what: str, value, case: str = "") -> np.ndarray:
     except Exception as error:
         raise CheckFailed(f"{what}{where} could not be read as an array: {error}") from None
     if array.dtype == object:
-        raise CheckFailed(f"{what}{where} should be a numeric array, got {type(value).__name__} "
-                          f"holding objects.")
+        raise CheckFailed(f"{what}{where} should be a numeric array, got {type(value).__name__} holding objects.")
     if array.dtype.kind == "c":
         raise WrongType(f"{what}{where} should hold real numbers, got complex values (dtype {array.dtype}).")
     if array.dtype.kind not in "biuf":
@@ -369,8 +344,7 @@ def to_numpy(what: str, value, case: str = "") -> np.ndarray:
 
 
 def _check_kind(what: str, got: np.ndarray, expected: np.ndarray, where: str, hint) -> None:
-    """Fail unless `got` is the kind of array `expected` is: flags for flags, integers for
-    integers (an empty answer is any kind), numbers but not True/False for numbers."""
+    """Fail unless `got` is of `expected`'s kind: flags, integers (or empty), numbers but not True/False."""
     if expected.dtype == bool:
         if got.dtype != bool and np.any((got != 0) & (got != 1)):
             raise WrongType(f"{what}{where} should hold True/False flags, got the values "
@@ -394,8 +368,7 @@ def compare(what: str, got, expected, *, case: str = "", atol: float = 1e-5,
     got = to_numpy(what, got, case)
     where = f" for {case}" if case else ""
     if got.shape != expected.shape:
-        raise CheckFailed(f"{what} has the wrong shape{where}: expected {expected.shape}, "
-                          f"got {got.shape}.", hint)
+        raise CheckFailed(f"{what} has the wrong shape{where}: expected {expected.shape}, got {got.shape}.", hint)
     _check_kind(what, got, expected, where, hint)
     if expected.dtype == bool:
         got_values, expected_values = got.astype(bool), expected.astype(bool)
@@ -404,22 +377,20 @@ def compare(what: str, got, expected, *, case: str = "", atol: float = 1e-5,
         got_values, expected_values = got.astype(np.float64), expected.astype(np.float64)
         if not np.all(np.isfinite(got_values)):
             bad = np.argwhere(~np.isfinite(got_values))[0]
-            raise CheckFailed(f"{what}{where} contains NaN or inf (first at index "
-                              f"{tuple(int(i) for i in bad)}).", hint)
+            raise CheckFailed(f"{what}{where} contains NaN or inf (first at index {tuple(int(i) for i in bad)}).",
+                              hint)
         wrong = ~np.isclose(got_values, expected_values, atol=atol, rtol=rtol)
     if wrong.any():
         hint = _name_the_mistake(got_values, mistakes, atol, rtol) or hint
         error = np.where(wrong, np.abs(got_values.astype(np.float64) - expected_values.astype(np.float64)), -1.0)
         worst = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
-        index = tuple(int(i) for i in worst)
         raise CheckFailed(
-            f"{what} has wrong values{where}: {int(wrong.sum())} of {wrong.size} entries "
-            f"differ; the worst at index {index}: expected {_short(expected_values[worst])}, "
+            f"{what} has wrong values{where}: {int(wrong.sum())} of {wrong.size} entries differ; the worst at "
+            f"index {tuple(int(i) for i in worst)}: expected {_short(expected_values[worst])}, "
             f"got {_short(got_values[worst])}.", hint)
 
 
-def compare_sequence(what: str, got, expected, *, case: str = "", hint: str | None = None,
-                     mistakes=None):
+def compare_sequence(what: str, got, expected, *, case: str = "", hint: str | None = None, mistakes=None):
     """Fail unless the integer sequence `got` equals `expected` (order matters); mistakes as for `compare`."""
     got = to_numpy(what, got, case)
     where = f" for {case}" if case else ""
@@ -450,21 +421,15 @@ def compare_number(what: str, got, expected, *, case: str = "", atol: float = 1e
     value = float(array.reshape(()))
     if not np.isclose(value, float(expected), atol=atol, rtol=rtol):
         hint = _name_the_mistake(np.float64(value), mistakes, atol, rtol) or hint
-        raise CheckFailed(f"{what} is wrong{where}: expected {_short(float(expected))}, "
-                          f"got {_short(value)}.", hint)
+        raise CheckFailed(f"{what} is wrong{where}: expected {_short(float(expected))}, got {_short(value)}.", hint)
     return value
-
-
-LOOKS_LIKE = "this looks like a known mistake:"
 
 
 def _name_the_mistake(got_values, mistakes, atol, rtol) -> str | None:
     """The description of the first known mistake whose result `got_values` matches."""
-    if mistakes is None:
-        return None
-    if not isinstance(mistakes, dict):
+    if mistakes is not None and not isinstance(mistakes, dict):
         raise TypeError(f"mistakes must be a dict {{description: value}}, got {type(mistakes).__name__}")
-    for description, value in mistakes.items():
+    for description, value in (mistakes or {}).items():
         try:
             value = np.asarray(value() if callable(value) else value, dtype=np.float64)
         except Exception:  # a mistake that cannot be computed for this case does not match

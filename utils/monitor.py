@@ -19,24 +19,17 @@ import numpy as np
 
 
 class UpdateRatio(keras.callbacks.Callback):
-    """Records ||W_after - W_before|| / ||W_before|| for every layer's kernel, at every step.
-
-    A "kernel" is the main weight of a layer (Dense, Conv2D, ...): its first trainable weight
-    of at least 2-D. Biases and BatchNorm parameters are left out, as in the lecture's plot.
-    Attribute `ratios`: a dict layer name -> list of floats, one per training step.
-    """
+    """`ratios`: layer name -> ||W_after - W_before|| / ||W_before|| at each step, of each layer's kernel
+    (its first trainable weight of at least 2-D; no biases or BatchNorm parameters)."""
 
     def __init__(self):
         super().__init__()
         self.ratios: dict[str, list[float]] = {}
 
     def _kernels(self) -> dict:
-        kernels = {}
-        for layer in self.model.layers:
-            kernel = next((weight for weight in layer.trainable_weights if len(weight.shape) >= 2), None)
-            if kernel is not None:
-                kernels[layer.name] = kernel
-        return kernels
+        kernels = {layer.name: next((weight for weight in layer.trainable_weights if len(weight.shape) >= 2), None)
+                   for layer in self.model.layers}
+        return {name: kernel for name, kernel in kernels.items() if kernel is not None}
 
     def on_train_batch_begin(self, batch, logs=None):
         # float64, so that the norms of a diverging run's huge weights do not overflow
@@ -46,9 +39,8 @@ class UpdateRatio(keras.callbacks.Callback):
         for name, weight in self._kernels().items():
             before = self._before[name]
             norm = np.linalg.norm(before)
-            after = weight.numpy().astype(np.float64)
-            ratio = float(np.linalg.norm(after - before) / norm) if norm > 0 else float("nan")
-            self.ratios.setdefault(name, []).append(ratio)
+            step = np.linalg.norm(weight.numpy().astype(np.float64) - before)
+            self.ratios.setdefault(name, []).append(float(step / norm) if norm > 0 else float("nan"))
 
     def table(self):
         """A pandas DataFrame, one row per layer: median, min and max of the ratio (6 decimals)."""
@@ -58,6 +50,4 @@ class UpdateRatio(keras.callbacks.Callback):
             raise ValueError("no ratios recorded yet: pass the callback to model.fit first")
         rows = {name: {"median": float(np.nanmedian(values)), "min": float(np.nanmin(values)),
                        "max": float(np.nanmax(values))} for name, values in self.ratios.items()}
-        table = pd.DataFrame.from_dict(rows, orient="index")
-        table.index.name = "layer"
-        return table.round(6)
+        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("layer").round(6)

@@ -2,11 +2,8 @@
 
 Taught in: notebooks/03_normalization.ipynb
 
-All arrays are NHWC (`[N, H, W, C]`, channels last, as in Keras); statistics are over every
-axis but the last unless a function says otherwise.
-
-- `local_response_normalization(a, n, k, alpha, beta)`: AlexNet's LRN across channels, in the
-  deck's convention (n the window size, alpha *not* divided by n).
+- `local_response_normalization(a, n, k, alpha, beta)`: AlexNet's LRN across the channels of
+  NHWC arrays, in the deck's convention (n the window size, alpha *not* divided by n).
 - `LocalResponseNormalization`: the same as a serialisable Keras layer (for AlexNet models).
 
 Batch, layer, instance and group normalisation are written in the notebook itself (nothing
@@ -28,20 +25,14 @@ import numpy as np
 
 from utils import validation
 
-__all__ = [
-    "local_response_normalization",
-    "LocalResponseNormalization",
-    "lrn_tensorflow_parameters",
-    "lrn_pytorch_parameters",
-]
+__all__ = ["local_response_normalization", "LocalResponseNormalization", "lrn_tensorflow_parameters",
+           "lrn_pytorch_parameters"]
 
 
 def _lrn_arguments(n, k, alpha, beta):
-    n = validation.as_int("n", n, minimum=1)
-    k = validation.as_float("k", k, minimum=0)
-    alpha = validation.as_float("alpha", alpha, minimum=0)
-    beta = validation.as_float("beta", beta, minimum=0)
-    return n, k, alpha, beta
+    """The checked (n, k, alpha, beta): an integer n >= 1 and three floats >= 0."""
+    floats = zip(("k", "alpha", "beta"), (k, alpha, beta))
+    return validation.as_int("n", n, minimum=1), *(validation.as_float(name, x, minimum=0) for name, x in floats)
 
 
 def local_response_normalization(a, n=5, k=2.0, alpha=1e-4, beta=0.75):
@@ -105,22 +96,17 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 4:
-            raise ValueError(
-                f"LocalResponseNormalization: expected a 4-D input [N, H, W, C] (NHWC), got shape {tuple(input_shape)}"
-            )
+            raise ValueError(f"LocalResponseNormalization: expected a 4-D input [N, H, W, C] (NHWC), got shape "
+                             f"{tuple(input_shape)}")
         super().build(input_shape)
 
     def call(self, inputs):
         import tensorflow as tf
 
-        if keras.backend.backend() != "tensorflow":  # pragma: no cover (the course runs TensorFlow)
-            raise RuntimeError("LocalResponseNormalization needs the TensorFlow backend")
-        dtype = inputs.dtype
         # tf.nn.local_response_normalization supports half, bfloat16 and float32.
         outputs = tf.nn.local_response_normalization(
-            tf.cast(inputs, "float32"), depth_radius=self.n // 2, bias=self.k, alpha=self.alpha, beta=self.beta
-        )
-        return tf.cast(outputs, dtype)
+            tf.cast(inputs, "float32"), depth_radius=self.n // 2, bias=self.k, alpha=self.alpha, beta=self.beta)
+        return tf.cast(outputs, inputs.dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

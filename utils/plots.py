@@ -1,8 +1,5 @@
-"""Figures for lecture cells, so a cell shows one call instead of forty lines of matplotlib.
-
-Every function returns the matplotlib Figure. In a notebook, end the line with `;` so the
-figure is shown once (by the inline backend) and its repr is not printed. Figures are
-small (modest dpi) to keep notebook diffs small.
+"""Figures for lecture cells: one call instead of forty lines of matplotlib. Each function returns
+the Figure (end the line with `;` so it shows once); a modest dpi keeps notebook diffs small.
 """
 
 from __future__ import annotations
@@ -19,13 +16,9 @@ matplotlib.rcParams.update({"figure.dpi": 72, "savefig.dpi": 72, "font.size": 9}
 
 
 def grid(count: int, *, num_columns: int = 8, size: float = 1.2, title: str | None = None):
-    """An empty grid for `count` image panels, `num_columns` wide, with every axis hidden.
-
-    Returns (fig, axes): axes holds the first `count` panels, row by row. The building block
-    of `image_grid` and of `utils.detection.detection_grid`.
-    """
+    """(fig, axes): an empty grid, `num_columns` wide, axes hidden; `axes` holds the first `count`
+    panels, row by row (for `image_grid` and `utils.detection.detection_grid`)."""
     import matplotlib.pyplot as plt
-
     columns = min(num_columns, count)
     rows = math.ceil(count / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + (0.3 if title else 0)),
@@ -39,12 +32,8 @@ def grid(count: int, *, num_columns: int = 8, size: float = 1.2, title: str | No
 
 def image_grid(images, labels=None, *, class_names=None, predictions=None, num_columns: int = 8,
                title: str | None = None, size: float = 1.2):
-    """A grid of images [N, H, W, C] (C = 1 or 3) with values in [0, 1] (outside: clipped),
-    optionally captioned.
-
-    labels: [N] class ids (or strings) shown above each image.
-    predictions: [N] predicted class ids; a wrong prediction is captioned in red.
-    """
+    """A grid of images [N, H, W, C] (C = 1 or 3, values clipped to [0, 1]). labels: [N] class ids
+    (or strings) shown above each image. predictions: [N] class ids; a wrong one is captioned in red."""
     images = validation.as_images("images", images, channels=(1, 3))
     count = len(images)
     if count == 0:
@@ -65,29 +54,19 @@ def image_grid(images, labels=None, *, class_names=None, predictions=None, num_c
         gray = image.shape[-1] == 1
         ax.imshow(image[..., 0] if gray else image, cmap="gray" if gray else None, vmin=0, vmax=1,
                   interpolation="nearest")
-        caption, colour = "", "black"
-        if labels is not None:
-            caption = name(labels[index])
-        if predictions is not None:
-            guess = name(predictions[index])
-            if labels is not None and guess != caption:
-                caption, colour = f"{guess}\n(true: {caption})", "red"
-            else:
-                caption = guess
-        if caption:
-            ax.set_title(caption, fontsize=7, color=colour)
+        truth = "" if labels is None else name(labels[index])
+        guess = truth if predictions is None else name(predictions[index])
+        wrong = labels is not None and guess != truth
+        if guess or wrong:
+            ax.set_title(f"{guess}\n(true: {truth})" if wrong else guess, fontsize=7,
+                         color="red" if wrong else "black")
     fig.tight_layout()
     return fig
 
 
 def training_curves(histories, *, metrics=("loss",), title: str | None = None, log_scale: bool = False):
-    """Training curves of one or several runs.
-
-    histories: a `keras.callbacks.History`, a dict metric -> list, or a dict
-        run name -> either of those (to compare runs on one plot).
-    metrics: which metrics to plot, one panel each; "val_<metric>" is drawn dashed when
-        present.
-    """
+    """Training curves. histories: a `keras.callbacks.History`, a dict metric -> list, or a dict
+    run name -> either (runs compared on one plot). metrics: one panel each, "val_<metric>" dashed."""
     log_scale = validation.as_bool("log_scale", log_scale)
     if isinstance(metrics, str):
         metrics = (metrics,)
@@ -101,9 +80,7 @@ def training_curves(histories, *, metrics=("loss",), title: str | None = None, l
             if metric not in history:
                 raise ValueError(f"metrics: run {run or 'history'!r} has no {metric!r} "
                                  f"(has {', '.join(sorted(history))})")
-
     import matplotlib.pyplot as plt
-
     fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3), squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
         for index, (run, history) in enumerate(runs.items()):
@@ -112,8 +89,7 @@ def training_curves(histories, *, metrics=("loss",), title: str | None = None, l
                     values = np.asarray(history[key], dtype=float)
                     ax.plot(np.arange(1, len(values) + 1), values, style, color=f"C{index % 10}",
                             label=f"{run} {split}".strip())
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
+        ax.set(xlabel="epoch", ylabel=metric)
         if log_scale:
             ax.set_yscale("log")
         ax.legend(fontsize=7)
@@ -124,11 +100,8 @@ def training_curves(histories, *, metrics=("loss",), title: str | None = None, l
 
 
 def filters(kernel, *, num_columns: int = 8, title: str | None = None, size: float = 0.8):
-    """First-layer convolution filters [k_h, k_w, C_in, C_out] as small images.
-
-    With C_in = 3 each filter is shown in colour; otherwise each input channel's slice of the
-    first C_out filters is shown in gray. Each filter is scaled to its own min..max.
-    """
+    """Convolution filters [k_h, k_w, C_in, C_out] as images, each scaled to its own min..max: in
+    colour when C_in = 3, else the first input channel's slice in gray."""
     kernel = validation.as_array("kernel", kernel, ndim=4, dtype_kind="f",
                                  layout="[k_h, k_w, C_in, C_out] (as in tf.nn.conv2d)")
     tiles = np.transpose(kernel, (3, 0, 1, 2))  # [C_out, k_h, k_w, C_in]
@@ -144,7 +117,6 @@ def confusion_matrix(y_true, y_pred, *, class_names=None, title: str | None = No
     """Confusion matrix of counts (rows: true class, columns: predicted), drawn by scikit-learn."""
     import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
-
     y_true = validation.as_labels("y_true", y_true)
     y_pred = validation.as_labels("y_pred", y_pred, length=len(y_true))
     num_classes = int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1

@@ -10,11 +10,8 @@ from utils import validation
 
 
 class Timer:
-    """Timing of a block: `with timing.Timer() as t: ...; t.seconds`.
-
-    `seconds` is wall-clock time; `cpu_seconds` is the CPU time of the whole process
-    (`time.process_time`, all threads) over the same block.
-    """
+    """`with timing.Timer() as t: ...`, then `t.seconds` (wall-clock) and `t.cpu_seconds` (CPU time of
+    the whole process, all threads, over the same block)."""
 
     def __enter__(self):
         self.seconds = self.cpu_seconds = None
@@ -24,15 +21,11 @@ class Timer:
     def __exit__(self, *exc):
         self.cpu_seconds = time.process_time() - self._start_cpu
         self.seconds = time.perf_counter() - self._start
-        return False
 
 
 def best_seconds(function, repeats: int = 15) -> tuple[float, float]:
-    """(wall, CPU) seconds of `function()`: the minimum of each over `repeats` calls, after one warm-up call.
-
-    The minimum is the run least disturbed by other programs. CPU time counts every thread of
-    the process, including BLAS or TensorFlow threads still spinning from an earlier call.
-    """
+    """(wall, CPU) seconds of `function()`: the minimum of each (the run least disturbed by other
+    programs) over `repeats` calls, after one warm-up call. CPU time counts every thread of the process."""
     repeats = validation.as_int("repeats", repeats, minimum=1)
     function()
     timers = []
@@ -44,13 +37,8 @@ def best_seconds(function, repeats: int = 15) -> tuple[float, float]:
 
 
 def each(function, *iterables) -> tuple[list, np.ndarray]:
-    """`function(*args)` for each `args` of `zip(*iterables)`, as `map` does, and the wall-clock
-    seconds of each call: (results, seconds [N]).
-
-    The first item is run one extra time, untimed, before every item is timed: tracing a
-    `tf.function` (or filling any cache) then does not count in the first item's time. The
-    iterables must have the same length (a ValueError otherwise, as `zip(strict=True)`).
-    """
+    """(results, seconds [N]) of `function(*args)` for each `args` of `zip(*iterables, strict=True)`.
+    The first item also runs once untimed before, so tracing a `tf.function` is not counted."""
     calls = list(zip(*iterables, strict=True))
     if calls:
         function(*calls[0])

@@ -81,9 +81,8 @@ def batch_loss_recorder():
 def accuracy(model, x, y) -> float:
     """Top-1 accuracy of a classifier `model` on images x [N, ...] with labels y [N].
 
-    Calls the model directly in inference mode, 256 images at a time, rather than `model.predict`:
-    predict traces a new function for every new model, and evaluating many fresh models in a
-    loop then makes TensorFlow warn about retracing.
+    Calls the model in inference mode, 256 images at a time: `model.predict` would trace a new
+    function for every fresh model (and TensorFlow would warn about retracing).
     """
     x = validation.as_array("x", x, dtype_kind="f", min_size=1)
     y = validation.as_labels("y", y, length=len(x))
@@ -107,14 +106,11 @@ _FRESH_OPTIMIZER_STATE = weakref.WeakKeyDictionary()
 def restart(model, initial, *, learning_rate: float | None = None) -> None:
     """Start a new run on a compiled `model` without tracing its training step again.
 
-    `fit` traces the training step on its first run (seconds for a deep network, often longer
-    than a short run), and a new model means a new trace. Restarting instead gives `model` the
-    variables of `initial`, a model of the same architecture (built after another seed, say;
-    only its variables are read): its weights and its random layers' seed states (dropout,
-    augmentation). It also puts the optimiser back to its state before the first step, which
-    the first call records: call it before every run, the first one included. The next `fit` is
-    then the run of a model built like `initial`, compiled and fitted. `learning_rate` replaces
-    the rate for this run (a number rate is a variable of the traced step: no new trace either).
+    `model` takes the variables of `initial` (same architecture, e.g. built after another seed):
+    weights and random layers' seed states. The optimiser goes back to its state before the
+    first step, which the first call records: call it before every run, the first included.
+    The next `fit` is then the run of `initial` compiled and fitted. `learning_rate` replaces
+    the rate for this run (a variable of the traced step: no new trace either).
     """
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
@@ -240,8 +236,7 @@ def summed_crossentropy(y_true, y_pred):
     import keras
     from keras import ops
 
-    labels = _labels_per_network(y_true, y_pred)
-    return ops.sum(keras.losses.sparse_categorical_crossentropy(labels, y_pred), axis=1)
+    return ops.sum(keras.losses.sparse_categorical_crossentropy(_labels_per_network(y_true, y_pred), y_pred), axis=1)
 
 
 def summed_squared_error(y_true, y_pred):
@@ -256,9 +251,8 @@ def summed_squared_error(y_true, y_pred):
 def per_network(model, x, y, *, training: bool = False) -> dict:
     """Cross-entropy and accuracy of each network of a `stacked_mlp` model on (x, y).
 
-    Returns {"loss": [K], "accuracy": [K]} as NumPy arrays, 512 images at a time, in inference
-    mode; `training=True` uses BatchNorm's batch statistics instead (the loss the optimiser sees),
-    without changing any weight or moving statistic."""
+    Returns {"loss": [K], "accuracy": [K]} (NumPy), in inference mode; `training=True` uses
+    BatchNorm's batch statistics (the loss the optimiser sees), changing no weight or statistic."""
     x = validation.as_array("x", x, dtype_kind="f", min_size=1)
     y = validation.as_labels("y", y, length=len(x))
     training = validation.as_bool("training", training)

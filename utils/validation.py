@@ -1,9 +1,6 @@
-"""Argument checks shared by every public function in `utils`.
-
-Each raises `TypeError` (wrong kind of object or dtype) or `ValueError` (right kind, wrong
-shape, layout or value) naming the argument, what was expected and what was received, e.g.
-
-    ValueError: images: expected a 4-D array [N, H, W, C] (NHWC), got shape (32, 32, 3)
+"""Argument checks shared by the public functions in `utils`. Each raises `TypeError` (wrong kind
+of object or dtype) or `ValueError` (wrong shape, layout or value) naming the argument, what was
+expected and what was received: `images: expected a 4-D array [N, H, W, C] (NHWC), got shape (32, 32, 3)`.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ def _describe(value) -> str:
 
 
 def _allowed(value) -> tuple:
-    """An int or a tuple of ints, as a tuple."""
     return (value,) if isinstance(value, int) else tuple(value)
 
 
@@ -72,14 +68,12 @@ def as_int(name: str, value, *, minimum: int | None = None, maximum: int | None 
     """Check that `value` is an integer (not a bool or float) within [minimum, maximum]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: expected an integer, got {_describe(value)}")
-    value = int(value)
-    _check_range(name, value, minimum, maximum)
-    return value
+    return _check_range(name, int(value), minimum, maximum)
 
 
 def as_float(name: str, value, *, minimum: float | None = None, maximum: float | None = None,
              exclusive_minimum: bool = False) -> float:
-    """Check that `value` is a finite real number within range; returns it as a float."""
+    """Check that `value` is a finite real number within range; return it as a float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a number, got {_describe(value)}")
     value = float(value)
@@ -87,15 +81,16 @@ def as_float(name: str, value, *, minimum: float | None = None, maximum: float |
         raise ValueError(f"{name}: expected a finite number, got {value}")
     if exclusive_minimum and minimum is not None and value <= minimum:
         raise ValueError(f"{name}: expected a number > {minimum}, got {value}")
-    _check_range(name, value, minimum, maximum)
-    return value
+    return _check_range(name, value, minimum, maximum)
 
 
-def _check_range(name, value, minimum, maximum) -> None:
+def _check_range(name, value, minimum, maximum):
+    """`value`, checked to lie in [minimum, maximum] (None: no bound)."""
     if minimum is not None and value < minimum:
         raise ValueError(f"{name}: expected a value >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
         raise ValueError(f"{name}: expected a value <= {maximum}, got {value}")
+    return value
 
 
 def as_bool(name: str, value) -> bool:

@@ -30,7 +30,6 @@ _COLOUR_PHOTOS = {
 _GRAY_PHOTOS = ("camera", "coins", "moon", "brick", "grass", "gravel", "clock", "text")
 
 PHOTO_NAMES = tuple(_COLOUR_PHOTOS)
-TEXTURE_NAMES = ("brick", "grass", "gravel")
 
 
 @functools.lru_cache(maxsize=None)
@@ -98,15 +97,11 @@ def load_digits(*, image_size: int = 8) -> ImageDataset:
 def load_photo_patches(*, patch_size: int = 32, test_per_class: int = 100, scale: float = 0.5) -> ImageDataset:
     """A natural-image classification set: patches of real photographs, labelled by photograph.
 
-    Each photograph (rescaled by `scale`) is cut into blocks of 2 x patch_size pixels; every
-    block is given to train (60%), val (20%) or test (20%) by a seeded draw, and patches are
-    sampled at random positions wholly inside the blocks of their split. So no pixel of a test
-    patch was ever seen in training: the splits measure generalisation within a photograph,
-    not memorised pixels. The same call always returns the same arrays.
-
-    Returns images [N, patch_size, patch_size, 3] float32 in [0, 1], per class 300 for train,
-    100 for val and `test_per_class` for test; classes are the names of the photographs
-    (`PHOTO_NAMES`: astronaut, cat, coffee, ...).
+    Each photograph (rescaled by `scale`) is cut into blocks of 2 x patch_size pixels, given to
+    train (60%), val (20%) or test (20%) by a seeded draw; patches are sampled wholly inside the
+    blocks of their split, so no pixel of a test patch was seen in training. The same call
+    always returns the same arrays: images [N, patch_size, patch_size, 3] float32 in [0, 1], per
+    class (`PHOTO_NAMES`) 300 for train, 100 for val and `test_per_class` for test.
     """
     patch_size = validation.as_int("patch_size", patch_size, minimum=8, maximum=128)
     counts = {"train": 300, "val": 100, "test": validation.as_int("test_per_class", test_per_class, minimum=1)}

@@ -15,7 +15,7 @@ import numpy as np
 
 
 SHAPE_NAMES = ("circle", "square", "triangle")
-BACKGROUNDS = ("plain", "noise", "texture", "photo")
+BACKGROUNDS = ("plain", "noise", "photo")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,9 +65,8 @@ def _background(kind: str, size: int, rng: np.random.Generator, sources: dict) -
         smooth = gaussian_filter(rng.normal(0, 1, size=(size, size, 3)), sigma=(size / 16, size / 16, 0))
         smooth = smooth / (np.abs(smooth).max() + 1e-8)
         return np.clip(base + 0.15 * smooth, 0, 1).astype(np.float32)
-    # texture or photo: a random crop of a source image, rescaled to size x size
-    name = rng.choice(sorted(sources))
-    source = sources[name]
+    # photo: a random crop of a colour photograph, rescaled to size x size
+    source = sources[rng.choice(sorted(sources))]
     crop = int(rng.integers(min(size, min(source.shape[:2])), min(source.shape[:2]) + 1))
     top = int(rng.integers(0, source.shape[0] - crop + 1))
     left = int(rng.integers(0, source.shape[1] - crop + 1))
@@ -76,10 +75,7 @@ def _background(kind: str, size: int, rng: np.random.Generator, sources: dict) -
         from skimage.transform import resize
 
         patch = resize(patch, (size, size), order=1, anti_aliasing=True, preserve_range=True)
-    patch = patch.astype(np.float32)
-    if patch.shape[-1] == 1:  # grayscale texture: tint it
-        patch = patch * rng.uniform(0.4, 1.0, size=3).astype(np.float32)
-    return np.clip(0.6 * patch, 0, 1)  # darkened so the shapes stand out
+    return np.clip(0.6 * patch.astype(np.float32), 0, 1)  # darkened so the shapes stand out
 
 
 def make_shapes(
@@ -92,7 +88,6 @@ def make_shapes(
     max_size: float = 0.5,
     aspect_ratio_range: tuple[float, float] = (1.0, 1.0),
     max_overlap: float = 0.3,
-    noise: float = 0.0,
     background: str = "plain",
     seed: int = 0,
 ) -> ShapesSample:
@@ -104,21 +99,18 @@ def make_shapes(
     aspect_ratio_range: width / height of a shape's box, log-uniform in the range
         ((1, 1) keeps circles round and squares square).
     max_overlap: largest IoU allowed between two boxes of one image (0 = no overlap).
-    noise: standard deviation of Gaussian pixel noise added at the end.
-    background: "plain" (one dark colour), "noise" (smooth coloured noise), "texture"
-        (scikit-image's brick/grass/gravel, tinted) or "photo" (crops of the colour photos).
+    background: "plain" (one dark colour), "noise" (smooth coloured noise) or "photo" (crops
+        of the colour photographs).
     seed: fixes everything; the same arguments always give the same images.
     """
     low_ratio, high_ratio = aspect_ratio_range
 
+    from utils import validation
     from utils.data import photos
     from utils.detection.boxes import iou  # here, not at the top: utils.detection imports utils.data
 
-    sources = {}
-    if background == "texture":
-        sources = {name: photos.load_photo(name) for name in photos.TEXTURE_NAMES}
-    elif background == "photo":
-        sources = photos.sample_photos()
+    background = validation.as_choice("background", background, BACKGROUNDS)
+    sources = photos.sample_photos() if background == "photo" else {}
 
     rng = np.random.default_rng(seed)
     images = np.empty((num_images, image_size, image_size, 3), dtype=np.float32)
@@ -143,8 +135,6 @@ def make_shapes(
             image = image * (1 - alpha) + _random_colour(rng) * alpha
             boxes.append(box)
             labels.append(label)
-        if noise > 0:
-            image = image + rng.normal(0, noise, size=image.shape)
         images[n] = np.clip(image, 0, 1)
         all_boxes.append(np.array(boxes, dtype=np.float32).reshape(-1, 4))
         all_labels.append(np.array(labels, dtype=np.int64))

@@ -14,11 +14,10 @@ _LAYOUT = "[N, 4] of (x_min, y_min, x_max, y_max)"
 
 
 def as_boxes(name: str, value) -> np.ndarray:
-    """Check and convert boxes to float64 [N, 4] (x_min, y_min, x_max, y_max).
+    """Check and convert boxes to float64 [N, 4] (x_min, y_min, x_max, y_max); [] gives [0, 4].
 
-    Raises ValueError naming `name` for a wrong shape, NaN or infinity, or a box whose
-    x_max < x_min or y_max < y_min (zero width or height is allowed); TypeError for a
-    non-numeric array. An empty list gives an empty [0, 4] array.
+    Raises ValueError naming `name` for a wrong shape, NaN or infinity, or x_max < x_min or
+    y_max < y_min (zero width or height is allowed); TypeError for a non-numeric array.
     """
     array = validation.as_array(name, value, dtype_kind="fiu", layout=_LAYOUT)
     if array.shape in ((0,), (0, 4)):
@@ -58,12 +57,8 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def iou(boxes_a, boxes_b) -> np.ndarray:
-    """Intersection over union of every box in `boxes_a` [N, 4] with every box in `boxes_b`
-    [M, 4] -> [N, M] float64 in [0, 1].
-
-    IoU = area(A ∩ B) / area(A ∪ B), with areas in continuous coordinates (no +1); two boxes
-    whose union has zero area (both degenerate) get IoU 0.
-    """
+    """Intersection over union area(A ∩ B) / area(A ∪ B) of every box in `boxes_a` [N, 4] with
+    every box in `boxes_b` [M, 4] -> [N, M] float64 in [0, 1] (0 where the union has no area)."""
     return _iou(as_boxes("boxes_a", boxes_a), as_boxes("boxes_b", boxes_b))
 
 
@@ -124,13 +119,9 @@ def soft_nms(boxes, scores, sigma: float = 0.5, score_threshold: float = 0.0) ->
 
 
 def count_all_boxes(height: int, width: int, *, ordered_corners: bool = True) -> int:
-    """How many boxes an exhaustive search over an image of height x width pixels would score.
-
-    ordered_corners=True: the lecture's count, any pixel as the first corner and any pixel as
-        the second, (H W)^2: O(N^2) in the number of pixels N = H W.
-    ordered_corners=False: distinct pixel-aligned rectangles (x_min < x_max on the W + 1
-        column boundaries, likewise rows): C(W + 1, 2) C(H + 1, 2), about (H W)^2 / 4.
-    """
+    """How many boxes an exhaustive search over an image of height x width pixels would score:
+    the lecture's (H W)^2, any pixel as either corner (ordered_corners=True), or the distinct
+    pixel-aligned rectangles C(W + 1, 2) C(H + 1, 2), about (H W)^2 / 4."""
     height = validation.as_int("height", height, minimum=1)
     width = validation.as_int("width", width, minimum=1)
     if validation.as_bool("ordered_corners", ordered_corners):
@@ -161,10 +152,13 @@ def count_sliding_windows(height: int, width: int, window_sizes, stride: int) ->
     return int(total)
 
 
+MAX_DETECTIONS = 100   # kept per class by NMS and per image, as SSD and COCO's AR100 do
+
+
 def select_detections(boxes, class_probabilities, *, score_threshold: float = 0.01,
                       iou_threshold: float = 0.45) -> dict:
     """Turn one image's scored boxes into detections: per class, drop scores below
-    score_threshold, run `nms`, then keep the 100 highest scores overall.
+    score_threshold, run `nms`, then keep the MAX_DETECTIONS highest scores overall.
 
     boxes: [P, 4], one box for all classes; class_probabilities: [P, C + 1] with column 0 the
     background. Returns {"boxes": [D, 4], "labels": [D] in 0..C-1, "scores": [D]}, highest
@@ -183,11 +177,11 @@ def select_detections(boxes, class_probabilities, *, score_threshold: float = 0.
     for label in range(probabilities.shape[1] - 1):
         scores = probabilities[:, label + 1].astype(np.float64)
         candidates = np.flatnonzero(scores >= score_threshold)
-        keep = candidates[nms(boxes[candidates], scores[candidates], iou_threshold, 100)]
+        keep = candidates[nms(boxes[candidates], scores[candidates], iou_threshold, MAX_DETECTIONS)]
         kept_boxes.append(boxes[keep])
         kept_labels.append(np.full(len(keep), label, dtype=np.int64))
         kept_scores.append(scores[keep])
     scores = np.concatenate(kept_scores)
-    order = np.argsort(-scores, kind="stable")[:100]
+    order = np.argsort(-scores, kind="stable")[:MAX_DETECTIONS]
     return {"boxes": np.concatenate(kept_boxes)[order], "labels": np.concatenate(kept_labels)[order],
             "scores": scores[order]}

@@ -42,11 +42,10 @@ def _check_image(name: str, entry, *, with_scores: bool):
         raise ValueError(f"{name}: expected one label per box ({len(boxes)}), got {len(labels)}")
     if labels.size and labels.min() < -1:
         raise ValueError(f"{name}['labels']: expected class ids >= 0 (or -1 for a padding row), got {labels.min()}")
-    real = labels >= 0  # rows with label -1 are the padding of augment.pad_boxes: not boxes
-    if not with_scores:
-        return boxes[real], labels[real]
-    scores = _check_scores(f"{name}['scores']", entry["scores"], len(boxes))
-    return boxes[real], labels[real], scores[real]
+    checked = [boxes, labels]
+    if with_scores:
+        checked.append(_check_scores(f"{name}['scores']", entry["scores"], len(boxes)))
+    return tuple(array[labels >= 0] for array in checked)  # label -1: the padding of augment.pad_boxes
 
 
 def _check_dataset(ground_truths, detections):
@@ -159,18 +158,15 @@ def _coco_101(precision, recall) -> np.ndarray:
 
 
 def average_precision(precision, recall, *, method: str = "all") -> float:
-    """Area under the precision-recall curve, as the benchmarks compute it.
+    """Area under the precision-recall curve, as the benchmarks compute it (0 for no detections).
 
-    precision, recall: [D] after each detection, from the highest score down (recall
-    non-decreasing), as returned by `precision_recall`.
-    method="all": PASCAL VOC 2010-2012. Replace precision by its running maximum from the
-        right (the "interpolated" precision, monotone non-increasing), then sum the exact
-        area under that step curve: sum over recall steps of delta_recall * precision.
-    method="11point": PASCAL VOC 2007. Mean of the interpolated precision at recall
-        0, 0.1, ..., 1.0 (the highest precision at any recall >= r, 0 if r is never reached).
-    method="coco101": COCO. The interpolated precision read at recall 0, 0.01, ..., 1.0 at
-        the first detection reaching that recall, 0 beyond the last recall, averaged.
-    Empty inputs (no detections) give 0.
+    precision, recall: [D] after each detection, from the highest score down, as returned by
+    `precision_recall`. The interpolated precision at recall r is the highest precision at any
+    recall >= r (the running maximum from the right).
+    method="all" (PASCAL VOC 2010-2012): the exact area under the interpolated step curve.
+    method="11point" (VOC 2007): its mean at recall 0, 0.1, ..., 1.0 (0 where r is not reached).
+    method="coco101" (COCO): its mean at recall 0, 0.01, ..., 1.0, read at the first detection
+        reaching that recall (0 beyond the last recall).
     """
     precision = validation.as_array("precision", precision, ndim=1, dtype_kind="fiu", finite=True).astype(float)
     recall = validation.as_array("recall", recall, ndim=1, dtype_kind="fiu", finite=True).astype(float)
@@ -235,8 +231,7 @@ def _coco_image(gt_boxes, det_boxes, det_scores, area_range):
     det_ignore = np.zeros_like(det_matched)
     for t, threshold in enumerate(COCO_IOU_THRESHOLDS):
         matched = _coco_match(overlaps, threshold, gt_ignore)
-        hit = matched > -1
-        det_matched[t] = hit
+        det_matched[t] = hit = matched > -1
         det_ignore[t, hit] = gt_ignore[matched[hit]]
     det_area = (det_boxes[:, 2] - det_boxes[:, 0]) * (det_boxes[:, 3] - det_boxes[:, 1])
     outside = (det_area < low) | (det_area > high)
@@ -292,13 +287,9 @@ def coco_evaluate(ground_truths, detections) -> dict:
                     precision[t, :, k, a, m] = _coco_101(tp / (fp + tp + np.spacing(1)), rc)
 
     ap, ar = precision[..., -1], recall[..., -1]  # at the largest limit: [T, R, K, A] and [T, K, A]
-    result = {"AP": _mean_valid(ap[..., 0]), "AP50": _mean_valid(ap[thresholds == 0.5][..., 0]),
-              "AP75": _mean_valid(ap[thresholds == 0.75][..., 0])}
-    for a, size in enumerate("sml", start=1):
-        result[f"AP{size}"] = _mean_valid(ap[..., a])
-    for m, limit in enumerate(limits):
-        result[f"AR{limit}"] = _mean_valid(recall[:, :, 0, m])
-    for a, size in enumerate("sml", start=1):
-        result[f"AR{size}"] = _mean_valid(ar[..., a])
-    result["AP_per_class"] = {label: _mean_valid(ap[:, :, k, 0]) for k, label in enumerate(classes)}
-    return result
+    return {"AP": _mean_valid(ap[..., 0]), "AP50": _mean_valid(ap[thresholds == 0.5][..., 0]),
+            "AP75": _mean_valid(ap[thresholds == 0.75][..., 0]),
+            **{f"AP{size}": _mean_valid(ap[..., a]) for a, size in enumerate("sml", start=1)},
+            **{f"AR{limit}": _mean_valid(recall[:, :, 0, m]) for m, limit in enumerate(limits)},
+            **{f"AR{size}": _mean_valid(ar[..., a]) for a, size in enumerate("sml", start=1)},
+            "AP_per_class": {label: _mean_valid(ap[:, :, k, 0]) for k, label in enumerate(classes)}}

@@ -24,13 +24,7 @@ allocating their weights.
 from utils.models.alexnet import alexnet
 from utils.models.googlenet import INCEPTION_FILTERS, googlenet, googlenet_small, inception_module
 from utils.models.layers import GroupedConv2D
-from utils.models.resnet import (
-    basic_block,
-    bottleneck_block,
-    resnet50,
-    resnet_small,
-    resnext50,
-)
+from utils.models.resnet import basic_block, bottleneck_block, resnet50, resnet_small, resnext50
 from utils.models.summary import count_macs, layer_table, shapes_only
 from utils.models.vgg import vgg16, vgg19, vgg_small
 

@@ -55,13 +55,31 @@ def inception_module(x, filters_1x1, reduce_3x3, filters_3x3, reduce_5x5, filter
 # ---- end of saved cells ----
 
 
-def _aux_head(x, *, pool_size, pool_stride, filters, dense_units, classes, name):
+def _aux_head(x, pool_size, pool_stride, filters, dense_units, classes, name):
     x = keras.layers.AveragePooling2D(pool_size, strides=pool_stride, name=f"{name}_avg_pool")(x)
     x = keras.layers.Conv2D(filters, 1, activation="relu", name=f"{name}_conv")(x)
     x = keras.layers.Flatten(name=f"{name}_flatten")(x)
     x = keras.layers.Dense(dense_units, activation="relu", name=f"{name}_fc")(x)
     x = keras.layers.Dropout(0.7, name=f"{name}_dropout")(x)
     return keras.layers.Dense(classes, activation="softmax", name=f"{name}_predictions")(x)
+
+
+def _inception_net(inputs, x, stages, *, scaled, aux_heads, aux_pool, classes, dropout, name):
+    """Inception stages (filters through `scaled`) and "poolN" max poolings, auxiliary heads on 4a
+    and 4d, global average pooling, dropout and Dense(classes, softmax)."""
+    aux = []
+    for stage in stages:
+        if stage.startswith("pool"):
+            x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=stage)(x)
+            continue
+        x = inception_module(x, *map(scaled, INCEPTION_FILTERS[stage]), name=f"inception_{stage}")
+        if aux_heads and stage in ("4a", "4d"):
+            aux.append(_aux_head(x, *aux_pool, scaled(128), scaled(1024), classes, f"aux{len(aux) + 1}"))
+    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+    outputs = keras.layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, [outputs, *aux] if aux_heads else outputs, name=name)
 
 
 def _lrn(name):
@@ -92,20 +110,9 @@ def googlenet(aux_heads=False, input_shape=(224, 224, 3), classes=1000, *, lrn=T
     if lrn:
         x = _lrn("lrn2")(x)
     x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
-    aux_outputs = []
-    for stage in ("3a", "3b", "pool3", "4a", "4b", "4c", "4d", "4e", "pool4", "5a", "5b"):
-        if stage.startswith("pool"):
-            x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=stage)(x)
-            continue
-        x = inception_module(x, *INCEPTION_FILTERS[stage], name=f"inception_{stage}")
-        if aux_heads and stage in ("4a", "4d"):
-            aux_outputs.append(_aux_head(x, pool_size=5, pool_stride=3, filters=128, dense_units=1024,
-                                         classes=classes, name=f"aux{len(aux_outputs) + 1}"))
-    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, [outputs, *aux_outputs] if aux_heads else outputs, name="googlenet")
+    stages = ("3a", "3b", "pool3", "4a", "4b", "4c", "4d", "4e", "pool4", "5a", "5b")
+    return _inception_net(inputs, x, stages, scaled=int, aux_heads=aux_heads, aux_pool=(5, 3), classes=classes,
+                          dropout=dropout, name="googlenet")
 
 
 def googlenet_small(aux_heads=False, input_shape=(32, 32, 3), classes=9, *, width_scale=0.25, dropout=0.4):
@@ -123,18 +130,6 @@ def googlenet_small(aux_heads=False, input_shape=(32, 32, 3), classes=9, *, widt
     inputs = keras.Input(input_shape, name="image")
     x = keras.layers.Conv2D(scaled(192), 3, padding="same", activation="relu", name="conv2_3x3")(inputs)
     x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
-    aux_outputs = []
-    for stage in ("3a", "3b", "pool3", "4a", "4b", "4c", "4d", "4e"):
-        if stage.startswith("pool"):
-            x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=stage)(x)
-            continue
-        x = inception_module(x, *(scaled(v) for v in INCEPTION_FILTERS[stage]), name=f"inception_{stage}")
-        if aux_heads and stage in ("4a", "4d"):
-            aux_outputs.append(_aux_head(x, pool_size=3, pool_stride=2, filters=scaled(128),
-                                         dense_units=scaled(1024), classes=classes,
-                                         name=f"aux{len(aux_outputs) + 1}"))
-    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, [outputs, *aux_outputs] if aux_heads else outputs, name="googlenet_small")
+    return _inception_net(inputs, x, ("3a", "3b", "pool3", "4a", "4b", "4c", "4d", "4e"), scaled=scaled,
+                          aux_heads=aux_heads, aux_pool=(3, 2), classes=classes, dropout=dropout,
+                          name="googlenet_small")

@@ -100,14 +100,11 @@ def _bottleneck_net(*, input_shape, classes, conv_bias, groups, width_per_group,
 
 def resnet50(*, input_shape=(224, 224, 3), classes: int = 1000, conv_bias: bool = True):
     """ResNet-50: a 7x7/2 stem, max pooling, 3 + 4 + 6 + 3 bottleneck blocks (64, 128, 256, 512
-    filters, x4 at the output), global average pooling, Dense(classes).
-
-    [N, H, W, C] -> [N, classes], H, W >= 32 (total stride 32). conv_bias=True: 25,636,712
-    parameters, like `keras.applications.ResNet50(weights=None)`. conv_bias=False (the paper's
-    convention: a bias before BatchNorm is redundant) drops the 26,560 biases of the 53
-    convolutions: 25,610,152 parameters, of which 25,557,032 trainable, the figure the paper's
-    code and torchvision report (the 53,120 BatchNorm moving means and variances are
-    non-trainable statistics, which PyTorch keeps as buffers rather than parameters).
+    filters, x4 at the output), global average pooling, Dense(classes); [N, H, W, C] ->
+    [N, classes], H, W >= 32. conv_bias=True: 25,636,712 parameters, like
+    `keras.applications.ResNet50(weights=None)`; conv_bias=False (the paper's convention) drops
+    the 53 convolutions' 26,560 biases: 25,610,152 parameters, 25,557,032 trainable as in
+    torchvision (which keeps BatchNorm's 53,120 moving statistics as buffers).
     """
     return _bottleneck_net(input_shape=input_shape, classes=classes, conv_bias=conv_bias, groups=1,
                            width_per_group=64, name="resnet50")
@@ -116,9 +113,8 @@ def resnet50(*, input_shape=(224, 224, 3), classes: int = 1000, conv_bias: bool 
 def resnext50(*, cardinality: int = 32, width_per_group: int = 4, input_shape=(224, 224, 3),
               classes: int = 1000, conv_bias: bool = False):
     """ResNeXt-50 (32x4d by default): ResNet-50 whose 3x3 convolutions are grouped, with
-    `cardinality` groups of `width_per_group` channels (doubling per stage). Without convolution
-    biases: 25,028,904 trainable parameters (the paper's Table 1 says 25.0M; torchvision's
-    resnext50_32x4d has 25,028,904), plus BatchNorm's moving statistics.
+    `cardinality` groups of `width_per_group` channels (doubling per stage); without convolution
+    biases 25,028,904 trainable parameters, as torchvision's resnext50_32x4d (the paper: 25.0M).
     """
     return _bottleneck_net(input_shape=input_shape, classes=classes, conv_bias=conv_bias, groups=cardinality,
                            width_per_group=width_per_group, name=f"resnext50_{cardinality}x{width_per_group}d")

@@ -41,8 +41,6 @@ def layer_macs(layer) -> int:
     positions = math.prod(int(d) for d in out_shape[1:-1] if d is not None) if len(out_shape) > 2 else 1
     if isinstance(layer, GroupedConv2D):
         return int(positions * sum(math.prod(conv.kernel.shape) for conv in layer.convolutions))
-    # Kernels [k..., C_in / groups, C_out], [k_h, k_w, C_in, multiplier] and [units_in, units_out]:
-    # each output position uses every weight of the kernel once.
     kinds = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, keras.layers.DepthwiseConv2D,
              keras.layers.Dense)
     return int(positions * math.prod(layer.kernel.shape)) if isinstance(layer, kinds) else 0
@@ -79,18 +77,11 @@ def layer_table(model, *, weighted_only: bool = True):
         if weighted_only and not layer.weights:
             continue
         shape = _output_shape(layer)
-        rows.append({
-            "layer": layer.name,
-            "type": type(layer).__name__,
-            "output shape": "x".join(str(d) for d in shape[1:]) if shape else "",
-            "parameters": int(layer.count_params()) if layer.built else 0,
-            "multiply-adds": layer_macs(layer),
-        })
+        rows.append([layer.name, type(layer).__name__, "x".join(str(d) for d in shape[1:]) if shape else "",
+                     int(layer.count_params()) if layer.built else 0, layer_macs(layer)])
     table = pd.DataFrame(rows, columns=["layer", "type", "output shape", "parameters", "multiply-adds"])
-    total_params = max(int(table["parameters"].sum()), 1)
-    total_macs = max(int(table["multiply-adds"].sum()), 1)
-    table["% params"] = np.round(100 * table["parameters"] / total_params, 1)
-    table["% MACs"] = np.round(100 * table["multiply-adds"] / total_macs, 1)
+    for column, share in (("parameters", "% params"), ("multiply-adds", "% MACs")):
+        table[share] = np.round(100 * table[column] / max(int(table[column].sum()), 1), 1)
     return table.set_index("layer")
 
 
