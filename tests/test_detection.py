@@ -3,12 +3,19 @@ IoU and COCOeval, Keras' box encoding, and the PASCAL VOC devkit's AP definition
 
 import contextlib
 import io
+import pathlib
+import sys
 
 import numpy as np
 import pytest
 
 import utils  # noqa: F401  (pins the Keras backend)
 from utils import detection
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from tools.saved_cells import definitions  # noqa: E402
+
+NOTEBOOK_13 = definitions("notebooks/13_detection_metrics.ipynb", "soft_nms")
 
 
 def random_boxes(rng, count, size=100.0, min_side=1.0):
@@ -182,7 +189,7 @@ def test_soft_nms_matches_tensorflow(seed):
     indices, new_scores = tf.image.non_max_suppression_with_scores(
         boxes[:, [1, 0, 3, 2]], scores, max_output_size=40, iou_threshold=1.0, score_threshold=0.1,
         soft_nms_sigma=0.5)
-    ours, our_scores = detection.soft_nms(boxes, scores, sigma=0.5, score_threshold=0.1)
+    ours, our_scores = NOTEBOOK_13.soft_nms(boxes, scores, sigma=0.5, score_threshold=0.1)
     np.testing.assert_array_equal(ours, indices.numpy())
     np.testing.assert_allclose(our_scores, new_scores.numpy(), rtol=1e-5)
 

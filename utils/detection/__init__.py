@@ -11,9 +11,7 @@ Taught in: notebooks/13_detection_metrics.ipynb (boxes, metrics), notebooks/14_r
 """
 
 from utils.detection.anchors import decode_boxes, default_boxes, encode_boxes, match_anchors
-from utils.detection.boxes import (
-    as_boxes, count_all_boxes, count_sliding_windows, iou, nms, select_detections, soft_nms,
-)
+from utils.detection.boxes import as_boxes, count_all_boxes, count_sliding_windows, iou, nms, select_detections
 from utils.detection.data import DetectionDataset, load_shapes_detection
 from utils.detection.metrics import (
     COCO_IOU_THRESHOLDS, average_precision, coco_evaluate, match_detections, precision_recall, voc_evaluate,
@@ -27,5 +25,5 @@ __all__ = [
     "count_all_boxes", "count_sliding_windows", "decode_boxes", "default_boxes", "detection_grid", "encode_boxes",
     "iou", "load_shapes_detection", "match_anchors", "match_detections", "nms", "precision_recall",
     "proposal_recall", "rcnn_detect", "rcnn_network", "sample_rois", "select_detections", "selective_search",
-    "sliding_windows", "soft_nms", "train_rcnn", "voc_evaluate", "warp",
+    "sliding_windows", "train_rcnn", "voc_evaluate", "warp",
 ]

@@ -93,31 +93,6 @@ def nms(boxes, scores, iou_threshold: float = 0.5, max_outputs: int | None = Non
     return np.array(keep, dtype=np.int64)
 
 
-def soft_nms(boxes, scores, sigma: float = 0.5, score_threshold: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian soft-NMS (Bodla et al., 2017): instead of dropping a box that overlaps a kept
-    one, multiply its score by exp(-IoU^2 / (2 sigma)) (the convention of
-    `tf.image.non_max_suppression_with_scores(..., soft_nms_sigma=sigma)`).
-
-    boxes: [N, 4]; scores: [N]. Returns (indices [K], new_scores [K]) in the order selected;
-    boxes whose decayed score is <= score_threshold are dropped.
-    """
-    boxes = as_boxes("boxes", boxes)
-    scores = _check_scores("scores", scores, len(boxes))  # a copy: decayed in place below
-    sigma = validation.as_float("sigma", sigma, minimum=0.0, exclusive_minimum=True)
-    score_threshold = validation.as_float("score_threshold", score_threshold)
-    remaining = np.flatnonzero(scores > score_threshold)
-    keep, kept_scores = [], []
-    while len(remaining):
-        best = remaining[np.argsort(-scores[remaining], kind="stable")[0]]
-        keep.append(int(best))
-        kept_scores.append(float(scores[best]))
-        remaining = remaining[remaining != best]
-        overlaps = _iou(boxes[best:best + 1], boxes[remaining])[0]
-        scores[remaining] *= np.exp(-0.5 * overlaps**2 / sigma)
-        remaining = remaining[scores[remaining] > score_threshold]
-    return np.array(keep, dtype=np.int64), np.array(kept_scores, dtype=np.float64)
-
-
 def count_all_boxes(height: int, width: int, *, ordered_corners: bool = True) -> int:
     """How many boxes an exhaustive search over an image of height x width pixels would score:
     the lecture's (H W)^2, any pixel as either corner (ordered_corners=True), or the distinct

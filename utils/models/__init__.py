@@ -1,24 +1,9 @@
-"""The classic ImageNet architectures of the lecture, as Keras functional models, and the small
-variants the notebooks train on the offline 32x32 data.
-
-Full size (build them to count and inspect; never trained here):
-
-- `alexnet(two_towers=True, input_shape=(227, 227, 3), classes=1000)`: Krizhevsky et al. 2012,
-  grouped convolutions for the two-GPU split; saved from notebooks/09_alexnet.ipynb, where the
-  small AlexNet trained there is written too.
-- `vgg16(...)`, `vgg19(...)`: Simonyan & Zisserman 2015, configurations D and E.
-  Taught in: notebooks/10_vgg.ipynb
-- `googlenet(aux_heads=False, ...)`: Szegedy et al. 2015, Table 1.
-  Taught in: notebooks/11_googlenet.ipynb
-- `resnet50(...)`, `resnext50(...)`: He et al. 2016, Xie et al. 2017.
-  Taught in: notebooks/12_resnet.ipynb
-
-`GroupedConv2D`: a grouped convolution as `groups` ordinary ones (fast on a CPU).
-
-Small variants (32x32 inputs, a few hundred thousand parameters): `vgg_small`,
-`googlenet_small`, `resnet_small`. Tables of layers, parameters and multiply-adds:
-`layer_table`, `count_macs`; `shapes_only()` builds full-size models for counting without
-allocating their weights.
+"""The lecture's architectures as Keras functional models, one module each (its docstring
+gives the paper and the notebook that teaches it): `alexnet`, `vgg16`, `vgg19`, `googlenet`,
+`resnet50` and `resnext50` at full size, built to count and inspect and never trained here;
+`vgg_small`, `googlenet_small` and `resnet_small`, the 32x32 variants the notebooks train;
+`GroupedConv2D`; and `layer_table`, `count_macs` and `shapes_only` (full-size models built
+for counting, without allocating their weights).
 """
 
 from utils.models.alexnet import alexnet
