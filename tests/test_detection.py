@@ -450,6 +450,8 @@ def test_selective_search_and_recall():
     assert detection.proposal_recall([b[:1] for b in sample.boxes], sample.boxes) == pytest.approx(
         3 / sum(len(b) for b in sample.boxes))
     assert len(detection.selective_search(sample.images[0], max_proposals=4)) == 4
+    # the same proposals, in the same order, whatever searches ran before (OpenCV draws from C's rand())
+    np.testing.assert_array_equal(detection.selective_search(sample.images[0]), proposals[0])
     with pytest.raises(ValueError, match="image"):
         detection.selective_search(sample.images)
     with pytest.raises(ValueError, match="one entry per image"):

@@ -34,10 +34,12 @@ def selective_search(image, *, max_proposals: int | None = None):
     region size suits larger images); boxes are mapped back.
     Returns [P, 4] float32 proposals (the first max_proposals; None: all) in OpenCV's order: by
     a region's level in the merge hierarchy times a random number from C's `rand()`, smallest
-    first (the paper's order inverted). `cv2.setRNGSeed` does not seed `rand()`, so the order
-    depends on the searches run before in the process; a notebook repeats its results because
-    it makes the same calls in the same order (threads would not).
+    first (the paper's order inverted). `cv2.setRNGSeed` does not seed `rand()`, so each call
+    seeds it (`srand(0)`): an image gets the same proposals whatever ran before in the process
+    (on Windows, where C's library is not reached this way, the order follows earlier calls).
     """
+    import ctypes
+
     import cv2
 
     image = validation.as_array("image", image, ndim=3, dtype_kind="f", layout="[H, W, 3] RGB in [0, 1]")
@@ -48,6 +50,10 @@ def selective_search(image, *, max_proposals: int | None = None):
     search = cv2.ximgproc.segmentation.createSelectiveSearchSegmentation()
     search.setBaseImage(pixels)
     search.switchToSelectiveSearchFast()
+    try:
+        ctypes.CDLL(None).srand(0)
+    except (OSError, TypeError, AttributeError):  # Windows
+        pass
     rects = search.process().astype(np.float32).reshape(-1, 4) / 2.0  # (x, y, w, h)
     boxes = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1)
     if max_proposals is not None:
