@@ -13,6 +13,8 @@ import dataclasses
 
 import numpy as np
 
+from utils import validation
+
 
 SHAPE_NAMES = ("circle", "square", "triangle")
 BACKGROUNDS = ("plain", "noise", "photo")
@@ -105,7 +107,6 @@ def make_shapes(
     """
     low_ratio, high_ratio = aspect_ratio_range
 
-    from utils import validation
     from utils.data import photos
     from utils.detection.boxes import iou  # here, not at the top: utils.detection imports utils.data
 
