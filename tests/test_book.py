@@ -254,7 +254,7 @@ def test_slide_plan_follows_the_sections():
 
 
 def test_a_section_opens_on_its_key_figure_not_its_code():
-    """The R-CNN comparison of notebook 15, in small: text, a long training cell, then a table."""
+    """A detector comparison section, in small: text, a long training cell, then a table."""
     v4 = nbformat.v4
     training = "\n".join(f"step_{i} = train({i})" for i in range(10))
     table = v4.new_output("execute_result", data={"text/html": "<table><tr><td>AP</td></tr></table>", "text/plain": "AP"})

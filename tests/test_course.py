@@ -236,3 +236,35 @@ def test_bench_report_has_totals_and_measurements():
     assert "| ratio | 1.25 x | 01_b.ipynb | n |" in markdown and "| speed | not found |" in markdown
     assert "Machine: cores: 2; cpu: Some CPU." in markdown and "at start 2.0/1.0/0.5" in markdown
     assert ("suite wall time", "80.5", "s", f"budget {bench.SUITE_BUDGET_SECONDS} s for all of make test") in summary
+
+
+DETECTION_DATA = "detection.load_shapes_detection(num_train=400, num_val=10, num_test=100)"
+
+
+def printed_metrics(notebook: str, variable: str) -> dict:
+    """The COCO metrics a notebook prints with `print({name: round(<variable>[name], 3) ...})`."""
+    for cell in _cells(ROOT / "notebooks" / notebook):
+        if cell["cell_type"] == "code" and f"round({variable}[name], 3)" in "".join(cell["source"]):
+            stdout = "".join("".join(output.get("text", "")) for output in cell["outputs"] if output.get("name") == "stdout")
+            return ast.literal_eval(stdout.splitlines()[0])
+    raise AssertionError(f"{notebook} prints no {variable}")
+
+
+def test_detectors_compared_across_notebooks_stand_as_the_prose_says():
+    """15 and 16 set their detectors beside notebook 14's R-CNN without training it again: the
+    three notebooks load the same data, and the APs they print stand as 15's and 16's prose
+    says: R-CNN ahead of SSD on AP, AP50 and AP75; Fast R-CNN a little behind R-CNN on AP and
+    AP75, about level on AP50; Faster R-CNN ahead of SSD on AP and AP75, about level on AP50."""
+    for notebook in ("14_rcnn", "15_fast_rcnn", "16_ssd"):
+        assert DETECTION_DATA in (ROOT / "notebooks" / f"{notebook}.ipynb").read_text(), notebook
+    rcnn = printed_metrics("14_rcnn.ipynb", "rcnn_metrics")
+    fast = printed_metrics("15_fast_rcnn.ipynb", "fast_metrics")
+    faster = printed_metrics("15_fast_rcnn.ipynb", "faster_metrics")
+    ssd = printed_metrics("16_ssd.ipynb", "ssd_metrics")
+    for name in ("AP", "AP50", "AP75"):
+        assert rcnn[name] > ssd[name], (name, rcnn, ssd)
+    level = 0.03  # "about level": AP50 within 3 points
+    assert rcnn["AP"] > fast["AP"] and rcnn["AP75"] > fast["AP75"] and abs(rcnn["AP50"] - fast["AP50"]) < level, (rcnn, fast)
+    assert faster["AP"] > ssd["AP"] and faster["AP75"] > ssd["AP75"] and abs(faster["AP50"] - ssd["AP50"]) < level, (faster, ssd)
+    with pytest.raises(AssertionError, match="prints no"):
+        printed_metrics("16_ssd.ipynb", "rcnn_metrics")

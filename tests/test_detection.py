@@ -495,7 +495,7 @@ def test_load_shapes_detection_splits_are_fixed_and_disjoint():
     small = detection.load_shapes_detection(num_train=4, num_val=2, num_test=3)
     larger = detection.load_shapes_detection(num_train=6, num_val=2, num_test=5)
     assert small.train.images.shape == (4, 64, 64, 3) and small.test.images.shape == (3, 64, 64, 3)
-    # a longer split starts with the same images (notebook 15 relies on this to reuse notebook 14's sets)
+    # a longer split starts with the same images: asking for more data keeps the images already seen
     np.testing.assert_array_equal(larger.train.images[:4], small.train.images)
     np.testing.assert_array_equal(larger.test.images[:3], small.test.images)
     assert not np.allclose(small.train.images[0], small.test.images[0])

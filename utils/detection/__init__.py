@@ -7,7 +7,8 @@ continuous coordinates: pixel (row i, column j) covers [j, j + 1) x [i, i + 1), 
 width is x_max - x_min (no "+1" as in the original VOC code).
 
 Taught in: notebooks/13_detection_metrics.ipynb (boxes, metrics), notebooks/14_rcnn.ipynb
-(proposals, anchors, R-CNN) and notebooks/15_ssd.ipynb (default boxes, encoding, matching).
+(proposals, R-CNN), notebooks/15_fast_rcnn.ipynb (anchors) and notebooks/16_ssd.ipynb (default
+boxes, encoding, matching).
 """
 
 from utils.detection.anchors import decode_boxes, default_boxes, encode_boxes, match_anchors
@@ -18,12 +19,12 @@ from utils.detection.metrics import (
 )
 from utils.detection.plots import detection_grid
 from utils.detection.proposals import proposal_recall, selective_search, sliding_windows
-from utils.detection.rcnn import RCNN_VARIANCES, rcnn_detect, rcnn_network, sample_rois, train_rcnn, warp
+from utils.detection.rcnn import RCNN_VARIANCES, foreground_smooth_l1, rcnn_network, sample_rois, warp
 
 __all__ = [
     "COCO_IOU_THRESHOLDS", "DetectionDataset", "RCNN_VARIANCES", "as_boxes", "average_precision", "coco_evaluate",
     "count_all_boxes", "count_sliding_windows", "decode_boxes", "default_boxes", "detection_grid", "encode_boxes",
-    "iou", "load_shapes_detection", "match_anchors", "match_detections", "nms", "precision_recall",
-    "proposal_recall", "rcnn_detect", "rcnn_network", "sample_rois", "select_detections", "selective_search",
-    "sliding_windows", "train_rcnn", "voc_evaluate", "warp",
+    "foreground_smooth_l1", "iou", "load_shapes_detection", "match_anchors", "match_detections", "nms",
+    "precision_recall", "proposal_recall", "rcnn_network", "sample_rois", "select_detections", "selective_search",
+    "sliding_windows", "voc_evaluate", "warp",
 ]

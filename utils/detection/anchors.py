@@ -1,7 +1,8 @@
 """Default boxes (anchors), their encoding as regression targets, and matching to objects.
 
-Taught in: notebooks/15_ssd.ipynb (default boxes, matching, encoding with variances); also
-used by notebooks/14_rcnn.ipynb (Faster R-CNN's anchors and box regression).
+Taught in: notebooks/16_ssd.ipynb (default boxes, matching, encoding with variances); also
+used by notebooks/14_rcnn.ipynb (R-CNN's box regression) and 15_fast_rcnn.ipynb (Faster R-CNN's
+anchors).
 Boxes are [N, 4] (x_min, y_min, x_max, y_max) pixels.
 """
 

@@ -1,7 +1,7 @@
-"""The detection data set of notebooks 14 and 15: synthetic shapes on photographs.
+"""The detection data set of notebooks 14 to 16: synthetic shapes on photographs.
 
-Taught in: notebooks/13_detection_metrics.ipynb (first used); shared by notebooks/14_rcnn.ipynb
-and notebooks/15_ssd.ipynb so that their detectors are measured on the same test images.
+Taught in: notebooks/13_detection_metrics.ipynb (first used); shared by notebooks/14_rcnn.ipynb,
+15_fast_rcnn.ipynb and 16_ssd.ipynb so that their detectors are measured on the same test images.
 """
 
 from __future__ import annotations

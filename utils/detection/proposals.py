@@ -1,6 +1,6 @@
 """Region proposals: sliding windows, selective search, and their recall.
 
-Taught in: notebooks/14_rcnn.ipynb. Boxes are [N, 4] (x_min, y_min, x_max, y_max) pixels.
+Taught in: notebooks/14_rcnn.ipynb (also used by 15_fast_rcnn and 16_ssd). Boxes are [N, 4] (x_min, y_min, x_max, y_max) pixels.
 """
 
 from __future__ import annotations
@@ -30,8 +30,13 @@ def sliding_windows(image_size: int, window_sizes, stride: int) -> np.ndarray:
 def selective_search(image, *, max_proposals: int | None = None):
     """Selective search (Uijlings et al., 2013), OpenCV contrib's "fast" strategy set.
 
-    image: [H, W, 3] float RGB in [0, 1], upsampled 2x first (the segmentation's minimum
-    region size suits larger images); boxes are mapped back.
+    image: [H, W, 3] float RGB in [0, 1], upsampled 1.5x first (the segmentation's minimum
+    region size, 100 pixels, suits larger images); boxes are mapped back. OpenCV's defaults
+    for the graph segmentations (k = 150, 300 and 450, smoothing sigma 0.8) suit an image
+    upsampled 2x; k counts area and sigma length, so at 1.5x they are scaled by 0.75^2 and
+    0.75 (k = 84, 168 and 252, sigma 0.6): about the same segmentation on fewer pixels, in
+    about half the time of the 2x search and, on the shapes test set, with the same recall
+    at 100 proposals.
     Returns [P, 4] float32 proposals (the first max_proposals; None: all) in OpenCV's order: by
     a region's level in the merge hierarchy times a random number from C's `rand()`, smallest
     first (the paper's order inverted). `cv2.setRNGSeed` does not seed `rand()`, so each call
@@ -46,15 +51,15 @@ def selective_search(image, *, max_proposals: int | None = None):
     if image.shape[-1] != 3:
         raise ValueError(f"image: expected 3 channels (RGB, channels last), got shape {image.shape}")
     pixels = (np.clip(image, 0, 1) * 255).astype(np.uint8)[..., ::-1].copy()  # OpenCV wants BGR
-    pixels = cv2.resize(pixels, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_LINEAR)
+    pixels = cv2.resize(pixels, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_LINEAR)
     search = cv2.ximgproc.segmentation.createSelectiveSearchSegmentation()
     search.setBaseImage(pixels)
-    search.switchToSelectiveSearchFast()
+    search.switchToSelectiveSearchFast(84, 84, 0.6)
     try:
         ctypes.CDLL(None).srand(0)
     except (OSError, TypeError, AttributeError):  # Windows
         pass
-    rects = search.process().astype(np.float32).reshape(-1, 4) / 2.0  # (x, y, w, h)
+    rects = search.process().astype(np.float32).reshape(-1, 4) / 1.5  # (x, y, w, h)
     boxes = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1)
     if max_proposals is not None:
         boxes = boxes[:validation.as_int("max_proposals", max_proposals, minimum=1)]

@@ -1,8 +1,9 @@
 """R-CNN on region proposals: sampling regions of interest, warping them to a fixed size, the
-per-region network, its training and detection.
+per-region network and its box loss.
 
-Taught in: notebooks/14_rcnn.ipynb; notebooks/15_ssd.ipynb reruns the R-CNN baseline with
-`train_rcnn` / `rcnn_detect` to compare it with SSD on the same images.
+Taught in: notebooks/14_rcnn.ipynb (which trains R-CNN and detects with it); reused by
+15_fast_rcnn.ipynb (training regions, box loss, the per-region network's cost) and 16_ssd.ipynb
+(the per-region network's cost).
 Boxes are [N, 4] (x_min, y_min, x_max, y_max) pixels.
 """
 
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from utils import timing, validation
-from utils.detection.anchors import decode_boxes, encode_boxes
-from utils.detection.boxes import _iou, as_boxes, select_detections
+from utils import validation
+from utils.detection.anchors import encode_boxes
+from utils.detection.boxes import _iou, as_boxes
 
 RCNN_VARIANCES = (0.1, 0.1, 0.2, 0.2)
 
@@ -109,62 +110,3 @@ def foreground_smooth_l1(y_true, y_pred):
     difference = ops.abs(y_true[..., :4] - y_pred)
     smooth = ops.sum(ops.where(difference < 1.0, 0.5 * difference**2, difference - 0.5), axis=-1)
     return ops.sum(smooth * foreground) / ops.maximum(ops.sum(foreground), 1.0)
-
-
-def train_rcnn(images, boxes, labels, proposals, *, num_classes: int, crop_size: int = 24, epochs: int = 8):
-    """Train R-CNN's per-region network on warped proposals.
-
-    images [N, H, W, 3]; boxes, labels, proposals: per-image lists. Each image gives 32
-    regions (`sample_rois`, drawn with np.random.default_rng(0)), warped to crop_size (`warp`).
-    Loss: softmax cross-entropy over C + 1 classes plus smooth L1 on foreground box deltas;
-    Adam with a cosine decay from 2e-3, batches of 128. Returns (model, history).
-    """
-    import keras
-
-    images = validation.as_images("images", images, channels=3)
-    rng = np.random.default_rng(0)
-    samples = [sample_rois(proposals[index], boxes[index], labels[index], num_rois=32, rng=rng)
-               for index in range(len(images))]
-    rois, roi_labels, targets = (np.concatenate(parts) for parts in zip(*samples))
-    crops = warp(images, np.repeat(np.arange(len(images)), 32), rois, crop_size)
-    box_targets = np.concatenate([targets, roi_labels[:, None].astype(np.float32)], axis=1)
-    keras.utils.set_random_seed(int(rng.integers(2**31)))
-    model = rcnn_network(crop_size, num_classes)
-    steps = epochs * int(np.ceil(len(crops) / 128))
-    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps)),
-                  loss={"class": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                        "box": foreground_smooth_l1})
-    history = model.fit(crops, {"class": roi_labels, "box": box_targets}, batch_size=128, epochs=epochs,
-                        verbose=0, shuffle=True)
-    return model, history
-
-
-def rcnn_detect(model, images, proposals):
-    """R-CNN inference: per image, warp every proposal to the network's input size, classify the
-    crops in one batch (a compiled `tf.function`), refine the boxes with the predicted deltas,
-    then `select_detections` (per-class NMS). Timed per image by `timing.each` (the first image
-    runs once more, untimed, so tracing is not counted). Returns the detections (one dict per
-    image) and the median seconds per image of this stage (proposals not included; the median
-    resists a busy machine's stalls)."""
-    import tensorflow as tf
-
-    images = validation.as_images("images", images, channels=3)
-    if len(proposals) != len(images):
-        raise ValueError(f"proposals: expected one entry per image ({len(images)}), got {len(proposals)}")
-    height, width = images.shape[1:3]
-    crop_size = model.input_shape[1]
-
-    @tf.function(input_signature=[tf.TensorSpec((None, crop_size, crop_size, 3), tf.float32)])
-    def forward(crops):
-        outputs = model(crops, training=False)
-        return tf.nn.softmax(outputs["class"]), outputs["box"]
-
-    def detect(image, rois):
-        crops = warp(image[None], np.zeros(len(rois), dtype=np.int64), rois, crop_size)
-        probabilities, deltas = forward(crops)
-        refined = np.clip(decode_boxes(deltas.numpy(), rois, RCNN_VARIANCES), 0, [width, height, width, height])
-        return select_detections(refined, probabilities.numpy())
-
-    rois = [as_boxes(f"proposals[{index}]", boxes) for index, boxes in enumerate(proposals)]
-    results, seconds = timing.each(detect, images, rois)
-    return results, float(np.median(seconds))
