@@ -1,6 +1,7 @@
 """Region proposals: sliding windows, selective search, and their recall.
 
-Taught in: notebooks/14_rcnn.ipynb (also used by 15_fast_rcnn and 16_ssd). Boxes are [N, 4] (x_min, y_min, x_max, y_max) pixels.
+Taught in: notebooks/14_rcnn.ipynb (also used by 15_fast_rcnn and 16_ssd).
+Boxes are [N, 4] (x_min, y_min, x_max, y_max) pixels.
 """
 
 from __future__ import annotations
@@ -51,15 +52,18 @@ def selective_search(image, *, max_proposals: int | None = None):
     if image.shape[-1] != 3:
         raise ValueError(f"image: expected 3 channels (RGB, channels last), got shape {image.shape}")
     pixels = (np.clip(image, 0, 1) * 255).astype(np.uint8)[..., ::-1].copy()  # OpenCV wants BGR
-    pixels = cv2.resize(pixels, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_LINEAR)
+    scale = 1.5
+    pixels = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
     search = cv2.ximgproc.segmentation.createSelectiveSearchSegmentation()
     search.setBaseImage(pixels)
-    search.switchToSelectiveSearchFast(84, 84, 0.6)
+    # OpenCV's defaults (k = 150 + 150 i, sigma 0.8) suit 2x; k scales with area, sigma with length
+    k = round(150 * (scale / 2) ** 2)
+    search.switchToSelectiveSearchFast(k, k, 0.8 * scale / 2)
     try:
         ctypes.CDLL(None).srand(0)
     except (OSError, TypeError, AttributeError):  # Windows
         pass
-    rects = search.process().astype(np.float32).reshape(-1, 4) / 1.5  # (x, y, w, h)
+    rects = search.process().astype(np.float32).reshape(-1, 4) / scale  # (x, y, w, h)
     boxes = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1)
     if max_proposals is not None:
         boxes = boxes[:validation.as_int("max_proposals", max_proposals, minimum=1)]
